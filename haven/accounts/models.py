@@ -1,0 +1,113 @@
+"""Staff users, their memberships of missions with a role, and personal API tokens."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.models import Mission
+
+
+class User(AbstractUser):
+    """A member of a mission's staff. Staff identities are operational, not defender data."""
+
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when an administrator issues a one-time password."),
+    )
+    # Sessions that started before this moment are ended at their next request.
+    sessions_valid_after = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff user")
+        verbose_name_plural = _("staff users")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    OFFICER = "officer", _("Officer")
+    VIEWER = "viewer", _("Viewer (aggregate figures only)")
+    AUDITOR = "auditor", _("Auditor (audit log, read only)")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_user(self, user: User, *, mission: Mission) -> MembershipQuerySet:
+        """Memberships of ``mission`` visible to ``user``: all of them for its admins."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if not self.filter(user=user, mission=mission, role=Role.ADMIN).exists():
+            return self.none()
+        return self.filter(mission=mission)
+
+
+class Membership(models.Model):
+    """A user's place in one mission. A user may hold memberships in several missions."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = models.Manager.from_queryset(MembershipQuerySet)()
+
+    class Meta:
+        ordering: ClassVar = ["mission__name", "user__username"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "mission"], name="one_membership_per_mission"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["admin", "officer", "viewer", "auditor"]),
+                name="membership_role_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.username} @ {self.mission.slug} ({self.role})"
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> ApiTokenQuerySet:
+        """A user sees and revokes only their own tokens."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A personal API token acting for one user in one mission. Only its digest is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    scope = models.CharField(_("scope"), max_length=8, choices=TokenScope.choices)
+    # The public part of the token, shown in lists so a person can tell tokens apart.
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = models.Manager.from_queryset(ApiTokenQuerySet)()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -1,0 +1,326 @@
+"""Every write about staff: accounts, memberships, second factors, sessions and API tokens.
+
+Each function names its actor and mission, runs in one transaction and records an audit
+event. Refusals raise ``AccountError`` with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
+
+from haven.accounts.models import ApiToken, Membership, Role, TokenScope, User
+from haven.audit.services import record
+from haven.core.models import Mission
+from haven.crypto.digests import digests_equal, one_time_password, random_token, token_digest
+
+RECOVERY_CODE_COUNT = 10
+TOKEN_PREFIX = "hvn"
+MAX_TOKEN_DAYS = 365
+
+
+class AccountError(Exception):
+    """A refused account operation; ``str()`` is the message to show."""
+
+
+# -- accounts and memberships ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user: User
+    membership: Membership
+    one_time_password: str
+
+
+def add_staff_user(
+    *, actor: User | None, mission: Mission, username: str, role: str, email: str = ""
+) -> NewAccount:
+    """Create a staff account in ``mission`` with a one-time password that must be changed."""
+    username = username.strip()
+    if role not in Role.values:
+        raise AccountError(_("Choose one of the listed roles."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(
+            _("The username “%(name)s” is taken. Choose another.") % {"name": username}
+        )
+    password = one_time_password()
+    with transaction.atomic():
+        user = User(username=username, email=email.strip(), must_change_password=True)
+        user.full_clean(exclude=["password"])
+        user.set_password(password)
+        user.save()
+        membership = Membership.objects.create(user=user, mission=mission, role=role)
+        record(
+            action="member.added",
+            actor=actor,
+            mission=mission,
+            obj=membership,
+            fields=["username", "email", "role"],
+        )
+    return NewAccount(user=user, membership=membership, one_time_password=password)
+
+
+def grant_membership(*, actor: User | None, mission: Mission, user: User, role: str) -> Membership:
+    """Give an existing account a role in another mission (headquarters staff, rotations)."""
+    if role not in Role.values:
+        raise AccountError(_("Choose one of the listed roles."))
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, mission=mission, defaults={"role": role}
+        )
+        if not created:
+            raise AccountError(_("This person is already a member of the mission."))
+        record(action="member.added", actor=actor, mission=mission, obj=membership, fields=["role"])
+    return membership
+
+
+def _refuse_losing_last_admin(membership: Membership) -> None:
+    if membership.role != Role.ADMIN:
+        return
+    others = Membership.objects.filter(mission=membership.mission, role=Role.ADMIN).exclude(
+        pk=membership.pk
+    )
+    if not others.filter(user__is_active=True).exists():
+        raise AccountError(
+            _(
+                "A mission needs at least one administrator. "
+                "Make someone else an administrator first."
+            )
+        )
+
+
+def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    if role not in Role.values:
+        raise AccountError(_("Choose one of the listed roles."))
+    if role == membership.role:
+        return membership
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        if role != Role.ADMIN:
+            _refuse_losing_last_admin(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        record(
+            action="member.role_changed",
+            actor=actor,
+            mission=membership.mission,
+            obj=membership,
+            fields=["role"],
+        )
+    return membership
+
+
+def remove_membership(*, actor: User, membership: Membership) -> None:
+    with transaction.atomic():
+        _refuse_losing_last_admin(membership)
+        record(
+            action="member.removed",
+            actor=actor,
+            mission=membership.mission,
+            obj=membership,
+            fields=["role"],
+        )
+        membership.delete()
+
+
+def issue_one_time_password(*, actor: User, membership: Membership) -> str:
+    """Replace a member's password with a one-time one; administrators never choose it."""
+    password = one_time_password()
+    with transaction.atomic():
+        user = membership.user
+        user.set_password(password)
+        user.must_change_password = True
+        user.sessions_valid_after = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "sessions_valid_after"])
+        record(
+            action="password.reset",
+            actor=actor,
+            mission=membership.mission,
+            obj=user,
+            fields=["password"],
+        )
+    return password
+
+
+def change_password(*, user: User, new_password: str) -> None:
+    validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        record(action="password.changed", actor=user, obj=user, fields=["password"])
+
+
+# -- sessions -------------------------------------------------------------------------------
+
+
+def kill_sessions(*, actor: User, user: User, mission: Mission | None = None) -> None:
+    """End every session of ``user``; each is destroyed on the server at its next request."""
+    with transaction.atomic():
+        user.sessions_valid_after = timezone.now()
+        user.save(update_fields=["sessions_valid_after"])
+        record(
+            action="sessions.killed",
+            actor=actor,
+            mission=mission,
+            obj=user,
+            fields=["sessions_valid_after"],
+        )
+
+
+# -- second factors -------------------------------------------------------------------------
+
+
+def has_second_factor(user: User) -> bool:
+    return any(True for _device in devices_for_user(user, confirmed=True))
+
+
+def pending_totp_device(user: User) -> TOTPDevice:
+    """The authenticator-app device being enrolled, created once and reused until confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def confirm_totp(*, user: User, device: TOTPDevice, token: str) -> list[str]:
+    """Confirm an authenticator app with a code from it; returns fresh recovery codes."""
+    if device.user_id != user.pk or device.confirmed:
+        raise AccountError(_("Start the set-up again."))
+    if not device.verify_token(_digits(token)):
+        raise AccountError(
+            _("That code did not match. Check the time on your phone and enter the newest code.")
+        )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record(action="mfa.totp_enrolled", actor=user, obj=user, fields=["totp_device"])
+        return generate_recovery_codes(user=user)
+
+
+def generate_recovery_codes(*, user: User) -> list[str]:
+    """Replace the user's recovery codes with ten new single-use ones."""
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        record(
+            action="mfa.recovery_codes_generated", actor=user, obj=user, fields=["recovery_codes"]
+        )
+    return codes
+
+
+def verify_second_factor(*, user: User, token: str) -> object | None:
+    """Check a TOTP code or a recovery code. Each code works once (replay is refused)."""
+    cleaned = token.strip().replace(" ", "").replace("-", "")
+    if not cleaned or len(cleaned) > 16:
+        return None
+    for device in devices_for_user(user, confirmed=True):
+        if isinstance(device, TOTPDevice | StaticDevice) and device.verify_is_allowed()[0]:
+            candidate = _digits(cleaned) if isinstance(device, TOTPDevice) else cleaned.lower()
+            if device.verify_token(candidate):
+                return device
+    return None
+
+
+def reset_mfa(*, actor: User, membership: Membership) -> None:
+    """Remove every second factor of a member, who must enrol again at the next sign-in."""
+    user = membership.user
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        WebAuthnCredential.objects.filter(user=user).delete()
+        user.sessions_valid_after = timezone.now()
+        user.save(update_fields=["sessions_valid_after"])
+        record(
+            action="mfa.reset",
+            actor=actor,
+            mission=membership.mission,
+            obj=user,
+            fields=["totp_device", "recovery_codes", "security_keys"],
+        )
+
+
+def _digits(token: str) -> str:
+    return "".join(ch for ch in token if ch.isdigit())[:8]
+
+
+# -- API tokens -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str
+
+
+def create_api_token(*, user: User, mission: Mission, name: str, scope: str, days: int) -> NewToken:
+    """Create a personal token; the secret is returned once and only its digest is stored."""
+    if scope not in TokenScope.values:
+        raise AccountError(_("Choose read only or read and write."))
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError(_("A token lasts between 1 and 365 days."))
+    if not Membership.objects.filter(user=user, mission=mission).exists():
+        raise AccountError(_("You are not a member of this mission."))
+    prefix = random_token(8)
+    secret = f"{TOKEN_PREFIX}_{prefix}_{random_token(40)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            mission=mission,
+            name=name.strip() or _("API token"),
+            scope=scope,
+            prefix=prefix,
+            digest=token_digest(secret),
+            expires_at=timezone.now() + timedelta(days=days),
+        )
+        record(
+            action="token.created", actor=user, mission=mission, obj=token, fields=["name", "scope"]
+        )
+    return NewToken(token=token, secret=secret)
+
+
+def revoke_api_token(*, actor: User, token: ApiToken) -> None:
+    if token.revoked_at is not None:
+        return
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(
+            action="token.revoked",
+            actor=actor,
+            mission=token.mission_id,
+            obj=token,
+            fields=["revoked_at"],
+        )
+
+
+def authenticate_api_token(secret: str) -> ApiToken | None:
+    """The usable token matching ``secret``, or None. Comparison is in constant time."""
+    parts = secret.strip().split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(secret) > 80:
+        return None
+    token = (
+        ApiToken.objects.usable()
+        .select_related("user", "mission")
+        .filter(prefix=parts[1], user__is_active=True)
+        .first()
+    )
+    if token is None or not digests_equal(token.digest, token_digest(secret.strip())):
+        return None
+    now = timezone.now()
+    # Write the last-use time at most once a minute per token, not on every request.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -1,0 +1,58 @@
+"""The API at ``/api/v1/``: personal tokens, the same services and scopes as the workspace.
+
+A read-only token may only use safe methods. No interactive docs page: it would load
+scripts from a CDN, and nothing leaves the premises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import HttpBearer
+
+from haven.accounts.api import router as accounts_router
+from haven.accounts.models import ApiToken, TokenScope
+from haven.accounts.services import authenticate_api_token
+from haven.core.api import router as core_router
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = authenticate_api_token(token)
+        if found is None:
+            return None
+        if request.method not in SAFE_METHODS and found.scope != TokenScope.WRITE:
+            raise HttpError(403, _("This token is read only. Create a read-and-write token."))
+        request.user = found.user
+        return found
+
+
+api = NinjaAPI(
+    title="Haven API",
+    version="1",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    docs_url=None,
+    openapi_url="/openapi.json",
+)
+api.add_router("/", accounts_router)
+api.add_router("/", core_router)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
+    body: dict[str, Any] = {
+        "detail": _("A valid API token is needed: send it as “Authorization: Bearer …”.")
+    }
+    return api.create_response(request, body, status=401)

@@ -1,0 +1,123 @@
+"""The tenant (``Mission``) and the base every mission-owned row stands on.
+
+A mission-scoped row is only ever reached through ``Model.objects.for_user(user)``, which
+keeps the rows of missions where the user holds one of the allowed roles and nothing else.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from haven.accounts.models import User
+
+# Roles that may read and write a mission's case data. Viewers see aggregates only and
+# auditors the audit log only, so neither reaches domain rows through ``for_user``.
+CASEWORK_ROLES: frozenset[str] = frozenset({"admin", "officer"})
+
+LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+def validate_portal_languages(value: Any) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Choose at least one language for the portal."))
+    unknown = [code for code in value if code not in LANGUAGE_CODES]
+    if unknown:
+        raise ValidationError(
+            _("Unknown language codes: %(codes)s."), params={"codes": ", ".join(map(str, unknown))}
+        )
+
+
+def default_portal_languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+class MissionQuerySet(models.QuerySet):
+    def for_user(self, user: User | AnonymousUser) -> Self:
+        """Missions the user belongs to, in any role."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Mission(models.Model):
+    """A diplomatic mission: the tenant that owns every case, defender and audit event."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    country = models.CharField(
+        _("host country"),
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$", _("Use the two-letter ISO 3166 country code."))],
+        help_text=_("Two-letter ISO 3166 code, for example KE."),
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
+    )
+    portal_languages = models.JSONField(
+        _("portal languages"),
+        default=default_portal_languages,
+        validators=[validate_portal_languages],
+    )
+    # Published on the public portal; the mission's own contact points, never a defender's.
+    public_contact = models.TextField(_("public contact details"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = models.Manager.from_queryset(MissionQuerySet)()
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        verbose_name = _("mission")
+        verbose_name_plural = _("missions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MissionScopedQuerySet(models.QuerySet):
+    """Queries that can only see the missions a user works in."""
+
+    def for_user(
+        self,
+        user: User | AnonymousUser,
+        *,
+        mission: Mission | None = None,
+        roles: Iterable[str] = CASEWORK_ROLES,
+    ) -> Self:
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        scoped = self.filter(
+            mission__memberships__user=user, mission__memberships__role__in=list(roles)
+        )
+        if mission is not None:
+            scoped = scoped.filter(mission=mission)
+        return scoped
+
+
+MissionScopedManager = models.Manager.from_queryset(MissionScopedQuerySet)
+
+
+class MissionScopedModel(models.Model):
+    """Base of every mission-owned domain row."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+")
+
+    objects = MissionScopedManager()
+
+    class Meta:
+        abstract = True

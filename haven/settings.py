@@ -1,0 +1,332 @@
+"""Haven's one settings module.
+
+Every knob is read here, once, from a ``HAVEN_*`` environment variable with a safe default.
+The embedded mode (the default) runs on one machine with SQLite under ``var/``; the
+production mode (``HAVEN_ENV=production``) refuses to start with unsafe values.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV = os.environ
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = ENV.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = ENV.get(name)
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+HAVEN_ENV = ENV.get("HAVEN_ENV", "embedded").strip().lower()
+if HAVEN_ENV not in {"embedded", "production"}:
+    raise ImproperlyConfigured("HAVEN_ENV must be 'embedded' or 'production'.")
+PRODUCTION = HAVEN_ENV == "production"
+
+HAVEN_VAR_DIR = Path(ENV.get("HAVEN_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+HAVEN_KEY_DIR = Path(ENV.get("HAVEN_KEY_DIR", str(HAVEN_VAR_DIR / "keys"))).resolve()
+HAVEN_HOST = ENV.get("HAVEN_HOST", "127.0.0.1")
+HAVEN_PORT = int(ENV.get("HAVEN_PORT", "8000"))
+HAVEN_WORKERS = int(ENV.get("HAVEN_WORKERS", "2"))
+# Which faces this process serves: the portal, the workspace (with the API), or both.
+HAVEN_FACE = ENV.get("HAVEN_FACE", "both").strip().lower()
+if HAVEN_FACE not in {"portal", "workspace", "both"}:
+    raise ImproperlyConfigured("HAVEN_FACE must be 'portal', 'workspace' or 'both'.")
+# The mission whose portal this host serves (slug); empty means the first mission.
+HAVEN_PORTAL_MISSION = ENV.get("HAVEN_PORTAL_MISSION", "")
+HAVEN_AUDIT_HEAD_FILE = Path(
+    ENV.get("HAVEN_AUDIT_HEAD_FILE", str(HAVEN_VAR_DIR / "audit-head.json"))
+).resolve()
+
+DEBUG = _bool("HAVEN_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("HAVEN_DEBUG must be off in production.")
+
+
+def _embedded_secret_key() -> str:
+    """Create the embedded secret key once, readable by its owner only."""
+    path = HAVEN_KEY_DIR / "django-secret-key"
+    if not path.exists():
+        HAVEN_KEY_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ImproperlyConfigured(f"{path} must be readable by its owner only (chmod 600).")
+    return path.read_text().strip()
+
+
+SECRET_KEY = ENV.get("HAVEN_SECRET_KEY", "")
+if PRODUCTION:
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        raise ImproperlyConfigured(
+            "HAVEN_SECRET_KEY must be set to a random value of at least 50 characters."
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = _embedded_secret_key()
+
+ALLOWED_HOSTS = _list(
+    "HAVEN_ALLOWED_HOSTS",
+    [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+)
+if PRODUCTION and (not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS):
+    raise ImproperlyConfigured("HAVEN_ALLOWED_HOSTS must list the host names to serve.")
+CSRF_TRUSTED_ORIGINS = _list("HAVEN_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
+    "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "haven.core",
+    "haven.crypto",
+    "haven.accounts",
+    "haven.audit",
+]
+
+MIDDLEWARE = [
+    "haven.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "haven.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "haven.core.middleware.FetchMetadataCsrfMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "haven.accounts.middleware.StaffSessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "haven.accounts.middleware.WorkspaceGateMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "haven.urls"
+WSGI_APPLICATION = "haven.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "haven.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+
+def _database_from_url(url: str) -> dict[str, object]:
+    """Turn ``postgresql://user:pass@host:port/name`` or ``sqlite:///path`` into Django's form."""
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql"}:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parts.path.lstrip("/")) or "haven",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": {"NAME": ENV.get("HAVEN_TEST_DATABASE_NAME", "test_haven")},
+        }
+    if parts.scheme == "sqlite":
+        return _sqlite(Path(unquote(parts.path)))
+    raise ImproperlyConfigured("HAVEN_DATABASE_URL must start with postgresql:// or sqlite:///")
+
+
+def _sqlite(path: Path) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # WAL lets readers work beside the writer; FULL makes every commit durable.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+            " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+
+
+_db_url = ENV.get("HAVEN_DATABASE_URL", "")
+if PRODUCTION and not _db_url.startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured("Production needs HAVEN_DATABASE_URL pointing at PostgreSQL.")
+DATABASES = {
+    "default": _database_from_url(_db_url) if _db_url else _sqlite(HAVEN_VAR_DIR / "haven.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "django_otp_webauthn.backends.WebAuthnBackend",
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 15},
+    },
+    {"NAME": "haven.accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:desk"
+
+# Sessions live on the server: logout deletes them, and an idle session dies after 30 minutes.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+HAVEN_SESSION_ABSOLUTE = timedelta(hours=12)
+HAVEN_REAUTH_WINDOW = timedelta(minutes=5)
+
+# Lockout per username, never per address: behind Tor every visitor shares one address.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=int(ENV.get("HAVEN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "haven.accounts.views.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# axes.W006 asks for the address in the lockout key. Keying on it would let one address lock
+# out everyone behind Tor or a mission's shared gateway, so it is deliberately left out.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+OTP_TOTP_ISSUER = "Haven"
+OTP_TOTP_TOLERANCE = 1
+OTP_WEBAUTHN_RP_ID = ENV.get("HAVEN_WEBAUTHN_RP_ID", "localhost" if not PRODUCTION else "")
+OTP_WEBAUTHN_RP_NAME = "Haven"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = _list(
+    "HAVEN_WEBAUTHN_ORIGINS",
+    # Browsers treat only https and http://localhost as secure for security keys.
+    [] if PRODUCTION else [f"http://localhost:{HAVEN_PORT}"],
+)
+if PRODUCTION and not (OTP_WEBAUTHN_RP_ID and OTP_WEBAUTHN_ALLOWED_ORIGINS):
+    raise ImproperlyConfigured(
+        "Production needs HAVEN_WEBAUTHN_RP_ID and HAVEN_WEBAUTHN_ORIGINS for security keys."
+    )
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("ru", "Русский"),
+]
+LANGUAGES_BIDI = ["ar"]
+LOCALE_PATHS = [BASE_DIR / "haven" / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_HTTPONLY = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(ENV.get("HAVEN_STATIC_ROOT", str(HAVEN_VAR_DIR / "static")))
+# The embedded server serves its own static files; production puts a reverse proxy in front.
+HAVEN_SERVE_STATIC = _bool("HAVEN_SERVE_STATIC", not PRODUCTION)
+
+# Bodies and fields are capped: oversized input gets a clear 4xx, never a crash.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
+# Headers of SECURITY.md item 9.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = _bool("HAVEN_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-haven-session"
+    CSRF_COOKIE_NAME = "__Host-haven-csrf"
+
+# Logs carry request ids and event names, never personal data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "haven.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": ENV.get("HAVEN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger repeats paths and, on errors, request details.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},
+    },
+}

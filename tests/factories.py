@@ -1,0 +1,57 @@
+"""Plain functions that make the rows tests need, through the real services where one exists."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from django.test import Client
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven.accounts.models import Membership, User
+from haven.core.models import Mission
+
+PASSWORD = "correct horse battery staple 42"
+_counter = itertools.count(1)
+
+
+def make_mission(**fields: Any) -> Mission:
+    n = next(_counter)
+    values = {"name": f"Mission {n}", "slug": f"mission-{n}", "country": "KE"}
+    values.update(fields)
+    return Mission.objects.create(**values)
+
+
+def make_user(
+    mission: Mission | None = None, role: str = "officer", *, with_totp: bool = True, **fields: Any
+) -> User:
+    n = next(_counter)
+    user = User(username=fields.pop("username", f"staff{n}"), **fields)
+    user.set_password(PASSWORD)
+    user.save()
+    if mission is not None:
+        Membership.objects.create(user=user, mission=mission, role=role)
+    if with_totp:
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return user
+
+
+def totp_code(user: User, *, offset_steps: int = 0) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = timezone.now().timestamp() + offset_steps * device.step
+    return str(totp.token()).zfill(device.digits)
+
+
+def signed_in_client(user: User, client: Client | None = None) -> Client:
+    """A client past password and second factor, as after a real sign-in."""
+    client = client or Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -1,0 +1,99 @@
+"""Flows in a real Chromium (Debian's, at /usr/bin/chromium) driven by Playwright."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django_otp.oath import TOTP
+
+from haven.accounts.services import add_staff_user
+from tests.factories import make_mission
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # around it are ordinary synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_first_login_to_the_desk(page: Any, live_server: Any, transactional_db: Any) -> None:
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    account = add_staff_user(actor=None, mission=mission, username="firstlogin", role="admin")
+
+    page.goto(f"{live_server.url}/desk/")
+    assert "/desk/login/" in page.url
+    page.get_by_label("Username").fill("firstlogin")
+    page.get_by_label("Password").fill(account.one_time_password)
+    page.get_by_role("button", name="Continue").click()
+
+    # Forced password change.
+    page.wait_for_url("**/desk/password/")
+    new_password = "a long passphrase chosen in a browser"
+    page.get_by_label("Old password").fill(account.one_time_password)
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("New password confirmation").fill(new_password)
+    page.get_by_role("button", name="Save the password").click()
+
+    # TOTP enrolment: read the key as a person would, compute the code as their app would.
+    page.wait_for_url("**/desk/mfa/enrol/")
+    assert page.locator(".qr svg").count() == 1
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_role("textbox", name="Code").fill(str(TOTP(key).token()).zfill(6))
+    page.get_by_role("button", name="Confirm").click()
+
+    page.wait_for_url("**/desk/security/recovery-codes/")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("link", name="I have stored them").click()
+
+    page.wait_for_url(f"{live_server.url}/desk/")
+    assert page.get_by_role("heading", name="Desk", exact=True).is_visible()
+    assert "Embassy of Browserland" in page.content()
+
+
+def test_portal_home_in_arabic_is_right_to_left(
+    page: Any, live_server: Any, transactional_db: Any
+) -> None:
+    make_mission(name="Embassy of Browserland", slug="browserland")
+    scripts_requested: list[str] = []
+    page.on("request", lambda r: scripts_requested.append(r.url) if r.resource_type == "script" else None)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="العربية").click()
+    page.wait_for_url(f"{live_server.url}/ar/")
+    html = page.locator("html")
+    assert html.get_attribute("dir") == "rtl"
+    assert html.get_attribute("lang") == "ar"
+    # The skip link and the heading are laid out from the right.
+    heading = page.locator("h1")
+    box = heading.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and viewport is not None
+    assert box["x"] + box["width"] > viewport["width"] / 2
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert scripts_requested == []
