@@ -116,7 +116,7 @@ MIDDLEWARE = [
     "haven.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "haven.core.middleware.HavenLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "haven.core.middleware.FetchMetadataCsrfMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -232,7 +232,9 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # axes.W006 asks for the address in the lockout key. Keying on it would let one address lock
 # out everyone behind Tor or a mission's shared gateway, so it is deliberately left out.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# security.W003 looks for Django's CSRF middleware by its dotted name; ours is a subclass
+# (haven.core.middleware.FetchMetadataCsrfMiddleware) and haven.E001 checks it is present.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W003"]
 
 OTP_TOTP_ISSUER = "Haven"
 OTP_TOTP_TOLERANCE = 1

@@ -82,7 +82,10 @@ def test_portal_home_in_arabic_is_right_to_left(
 ) -> None:
     make_mission(name="Embassy of Browserland", slug="browserland")
     scripts_requested: list[str] = []
-    page.on("request", lambda r: scripts_requested.append(r.url) if r.resource_type == "script" else None)
+    page.on(
+        "request",
+        lambda r: scripts_requested.append(r.url) if r.resource_type == "script" else None,
+    )
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="العربية").click()
     page.wait_for_url(f"{live_server.url}/ar/")

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("haven_request_id", default="-")
 
@@ -80,4 +82,20 @@ class FetchMetadataCsrfMiddleware(CsrfViewMiddleware):
             and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
         ):
             return True
-        return bool(super()._origin_verified(request))
+        return bool(super()._origin_verified(request))  # type: ignore[misc]
+
+
+class HavenLocaleMiddleware(LocaleMiddleware):
+    """The portal takes its language from the path only (no cookie on HRD-facing pages);
+    the workspace from the person's choice (cookie) or their browser.
+
+    Django's own middleware forces the default language on every path without a prefix
+    once the portal uses ``i18n_patterns``; the workspace has no prefix by design.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not request.path_info.startswith(("/desk/", "/api/")):
+            super().process_request(request)
+            return
+        translation.activate(translation.get_language_from_request(request, check_path=False))
+        request.LANGUAGE_CODE = translation.get_language()

@@ -1,0 +1,216 @@
+"""Administrators manage members without ever choosing their passwords; tokens are personal."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from haven.accounts.decorators import REAUTH_SESSION_KEY
+from haven.accounts.models import ApiToken, Membership, User
+from haven.accounts.services import AccountError, change_role, create_api_token
+from haven.audit.models import AuditEvent
+from tests.factories import PASSWORD, make_user, signed_in_client, totp_code
+
+
+def _reauthenticated(user: User) -> Client:
+    client = signed_in_client(user)
+    session = client.session
+    session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
+    session.save()
+    return client
+
+
+def test_adding_a_member_needs_reauthentication(admin: User) -> None:
+    client = signed_in_client(admin)
+    response = client.get(reverse("accounts:member_add"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:reauth"))
+    # Password and a fresh code open it for five minutes.
+    response = client.post(
+        response.url, {"password": PASSWORD, "code": totp_code(admin)}, follow=False
+    )
+    assert response.url == reverse("accounts:member_add")
+    assert client.get(reverse("accounts:member_add")).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert client.get(reverse("accounts:member_add")).status_code == 302
+
+
+def test_reauthentication_refuses_a_wrong_password(admin: User) -> None:
+    client = signed_in_client(admin)
+    response = client.post(
+        reverse("accounts:reauth"), {"password": "not my password at all", "code": totp_code(admin)}
+    )
+    assert response.status_code == 200
+    assert client.get(reverse("accounts:member_add")).status_code == 302
+
+
+def test_admin_adds_a_member_with_a_one_time_password(admin: User, mission: Any) -> None:
+    client = _reauthenticated(admin)
+    response = client.post(
+        reverse("accounts:member_add"), {"username": "newofficer", "email": "", "role": "officer"}
+    )
+    assert response.status_code == 200
+    shown = re.search(r'id="one-time-password">([^<]+)<', response.content.decode())
+    assert shown is not None
+    user = User.objects.get(username="newofficer")
+    assert user.must_change_password
+    assert user.check_password(shown.group(1))
+    assert Membership.objects.get(user=user).mission == mission
+    event = AuditEvent.objects.get(action="member.added")
+    assert event.actor_id == admin.pk and event.mission_id == mission.pk
+    assert "newofficer" not in (event.reason + "".join(event.fields))
+
+
+def test_duplicate_username_is_refused_with_a_clear_message(admin: User, officer: User) -> None:
+    client = _reauthenticated(admin)
+    response = client.post(
+        reverse("accounts:member_add"), {"username": "OTTO", "email": "", "role": "viewer"}
+    )
+    assert "is taken" in response.content.decode()
+
+
+def test_admin_changes_a_role_and_it_is_audited(admin: User, officer: User) -> None:
+    membership = officer.memberships.get()
+    response = signed_in_client(admin).post(
+        reverse("accounts:member", kwargs={"membership_id": membership.pk}), {"role": "viewer"}
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == "viewer"
+    event = AuditEvent.objects.get(action="member.role_changed")
+    assert event.fields == ["role"]
+    # The viewer now sees aggregate pages only.
+    assert signed_in_client(officer).get(reverse("accounts:members")).status_code == 403
+
+
+def test_last_admin_cannot_be_demoted_or_removed(admin: User) -> None:
+    membership = admin.memberships.get()
+    with pytest.raises(AccountError, match="at least one administrator"):
+        change_role(actor=admin, membership=membership, role="officer")
+    response = signed_in_client(admin).post(
+        reverse("accounts:member_remove", kwargs={"membership_id": membership.pk})
+    )
+    assert response.status_code == 302
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_admin_issues_a_one_time_password_never_chooses_one(admin: User, officer: User) -> None:
+    membership = officer.memberships.get()
+    victim_session = signed_in_client(officer)
+    client = _reauthenticated(admin)
+    url = reverse("accounts:member_password", kwargs={"membership_id": membership.pk})
+    response = client.post(url, {"password": "chosen by the admin 12345"})
+    officer.refresh_from_db()
+    assert not officer.check_password("chosen by the admin 12345")
+    assert not officer.check_password(PASSWORD)
+    shown = re.search(r'id="one-time-password">([^<]+)<', response.content.decode())
+    assert shown is not None and officer.check_password(shown.group(1))
+    assert officer.must_change_password
+    assert victim_session.get("/desk/").status_code == 302
+
+
+def test_reset_mfa_makes_the_member_enrol_again(admin: User, officer: User) -> None:
+    membership = officer.memberships.get()
+    client = _reauthenticated(admin)
+    client.post(reverse("accounts:member_reset_mfa", kwargs={"membership_id": membership.pk}))
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    fresh = Client()
+    fresh.post(reverse("accounts:login"), {"username": officer.username, "password": PASSWORD})
+    assert fresh.get("/desk/").url == reverse("accounts:mfa_enrol")
+    assert AuditEvent.objects.filter(action="mfa.reset", object_id=str(officer.pk)).exists()
+
+
+def test_user_switches_between_their_missions(officer: User, other_mission: Any) -> None:
+    Membership.objects.create(user=officer, mission=other_mission, role="viewer")
+    client = signed_in_client(officer)
+    assert "Embassy of Testland" in client.get("/desk/").content.decode()
+    client.post(reverse("accounts:switch_mission"), {"mission": other_mission.pk})
+    desk = client.get("/desk/").content.decode()
+    assert "You are working in Embassy elsewhere" in desk
+
+
+def test_switching_to_a_mission_one_does_not_belong_to_is_refused(
+    officer: User, other_mission: Any
+) -> None:
+    client = signed_in_client(officer)
+    response = client.post(reverse("accounts:switch_mission"), {"mission": other_mission.pk})
+    assert response.status_code == 404
+
+
+# -- API tokens -----------------------------------------------------------------------------
+
+
+def test_token_is_shown_once_and_stored_hashed(officer: User) -> None:
+    client = signed_in_client(officer)
+    response = client.post(
+        reverse("accounts:tokens"), {"name": "reporting script", "scope": "read", "days": 30}
+    )
+    secret = re.search(r'id="api-token">([^<]+)<', response.content.decode())
+    assert secret is not None
+    token = ApiToken.objects.get(user=officer)
+    assert secret.group(1) not in str(ApiToken.objects.values().get())
+    assert token.digest != secret.group(1)
+    assert secret.group(1) not in client.get(reverse("accounts:tokens")).content.decode()
+    api = Client(headers={"Authorization": f"Bearer {secret.group(1)}"})
+    me = api.get("/api/v1/me").json()
+    assert me == {
+        "username": "otto",
+        "mission": {"id": token.mission_id, "name": "Embassy of Testland", "slug": "testland"},
+        "role": "officer",
+        "token_scope": "read",
+    }
+    assert AuditEvent.objects.filter(action="token.created", object_id=str(token.pk)).exists()
+
+
+def test_revoked_and_expired_tokens_stop_working(officer: User, mission: Any) -> None:
+    created = create_api_token(user=officer, mission=mission, name="t", scope="read", days=1)
+    api = Client(headers={"Authorization": f"Bearer {created.secret}"})
+    assert api.get("/api/v1/me").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert api.get("/api/v1/me").status_code == 401
+    signed_in_client(officer).post(
+        reverse("accounts:token_revoke", kwargs={"token_id": created.token.pk})
+    )
+    assert api.get("/api/v1/me").status_code == 401
+    assert AuditEvent.objects.filter(action="token.revoked").exists()
+
+
+def test_a_tampered_token_is_refused(officer: User, mission: Any) -> None:
+    created = create_api_token(user=officer, mission=mission, name="t", scope="read", days=1)
+    tampered = created.secret[:-1] + ("A" if created.secret[-1] != "A" else "B")
+    for secret in (tampered, "", "hvn_x_y", "Bearer", "x" * 5000):
+        api = Client(headers={"Authorization": f"Bearer {secret}"})
+        assert api.get("/api/v1/me").status_code == 401
+
+
+def test_token_of_a_deactivated_user_is_refused(officer: User, mission: Any) -> None:
+    created = create_api_token(user=officer, mission=mission, name="t", scope="read", days=1)
+    officer.is_active = False
+    officer.save()
+    api = Client(headers={"Authorization": f"Bearer {created.secret}"})
+    assert api.get("/api/v1/me").status_code == 401
+
+
+def test_missions_lists_only_the_callers_missions(officer: User, other_mission: Any) -> None:
+    stranger = make_user(other_mission, "admin")
+    created = create_api_token(user=stranger, mission=other_mission, name="t", scope="read", days=1)
+    api = Client(headers={"Authorization": f"Bearer {created.secret}"})
+    names = [m["name"] for m in api.get("/api/v1/missions").json()]
+    assert names == ["Embassy elsewhere"]
+    own_id = officer.memberships.get().mission_id
+    assert api.get(f"/api/v1/missions/{own_id}").status_code == 404
+
+
+def test_openapi_schema_is_served(db: Any) -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    assert {"/api/v1/me", "/api/v1/missions", "/api/v1/missions/{mission_id}"} <= set(
+        schema["paths"]
+    )
+    assert Client().get("/api/v1/docs").status_code == 404

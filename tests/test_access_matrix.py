@@ -1,0 +1,215 @@
+"""The access matrix: every route, as every kind of visitor, against one mission's objects.
+
+Routes are discovered from the URL resolver, so routes added later are walked without
+editing this file. A route must be classified: public, workspace (with its roles) or API.
+A parameter this file cannot fill makes the test fail, naming it, until an object for it is
+added to ``OBJECT_FACTORIES`` below.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from haven.accounts.decorators import REAUTH_SESSION_KEY
+from haven.accounts.models import Membership
+from haven.accounts.services import create_api_token
+from haven.core.access import ALL_ROLES, access_of
+from tests.factories import make_mission, make_user, signed_in_client
+
+# Public API routes are few and deliberate: each is named here.
+PUBLIC_API_ROUTES = {"api:openapi-json"}
+# Private data of mission A (usernames, token names) and its name, which the public portal
+# shows but no one outside the mission may see in the workspace or the API.
+MARKER = "zq7canary"
+MISSION_MARKER = "Mission A qx9"
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # namespaced, e.g. "accounts:member"
+    params: tuple[str, ...]
+    callback: Callable[..., Any]
+    route: str
+
+    @property
+    def kind(self) -> str:
+        if self.route.startswith("api/v1/"):
+            return "public" if self.name in PUBLIC_API_ROUTES else "api"
+        mark = access_of(self.callback)
+        if mark == "public":
+            return "public"
+        if self.route.startswith("desk/") and mark in {"workspace", "login_step"}:
+            return mark
+        return "unclassified"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return getattr(self.callback, "haven_roles", frozenset())
+
+
+def _walk(patterns: list[Any], namespace: str = "", prefix: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace
+            if pattern.namespace:
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, inner, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace else str(pattern.name)
+            params = tuple(pattern.pattern.regex.groupindex)
+            yield Route(name, params, pattern.callback, prefix + str(pattern.pattern))
+
+
+ROUTES = sorted(_walk(get_resolver().url_patterns), key=lambda r: r.name)
+
+
+class World:
+    """Mission A with one member of each role and one object of each kind; mission B's admin."""
+
+    def __init__(self) -> None:
+        self.mission = make_mission(name=MISSION_MARKER, slug="mission-a")
+        self.members = {
+            role: make_user(self.mission, role, username=f"{role}-{MARKER}") for role in ALL_ROLES
+        }
+        self.other_mission = make_mission(name="Mission B", slug="mission-b")
+        self.outsider = make_user(self.other_mission, "admin", username="outsider-b")
+        self.tokens = {
+            role: create_api_token(
+                user=user, mission=self.mission, name=f"token {MARKER}", scope="write", days=30
+            )
+            for role, user in self.members.items()
+        }
+        self.outsider_token = create_api_token(
+            user=self.outsider, mission=self.other_mission, name="b", scope="write", days=30
+        )
+
+
+# How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
+# personal objects (tokens) are the asker's own, so an in-scope request is a fair one.
+OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
+    "membership_id": lambda w, role: Membership.objects.get(user=w.members["officer"]).pk,
+    "token_id": lambda w, role: w.tokens.get(role, w.tokens["officer"]).token.pk,
+    "mission_id": lambda w, role: w.mission.pk,
+    "path": lambda w, role: "core/haven.css",
+}
+
+
+def _url(route: Route, world: World, role: str) -> str:
+    missing = [p for p in route.params if p not in OBJECT_FACTORIES]
+    assert not missing, (
+        f"{route.name} takes {missing}: add an object factory for it to OBJECT_FACTORIES"
+    )
+    kwargs = {p: OBJECT_FACTORIES[p](world, role) for p in route.params}
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _body(response: Any) -> str:
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    return raw.decode(errors="replace")
+
+
+def _fresh(client: Client) -> Client:
+    session = client.session
+    session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
+    session.save()
+    return client
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+def test_every_route_is_classified() -> None:
+    unclassified = [r.name for r in ROUTES if r.kind == "unclassified"]
+    assert not unclassified, f"routes without an access mark: {unclassified}"
+    assert len(ROUTES) > 20
+
+
+def test_every_route_has_a_name() -> None:
+    assert all(r.name and r.name != "None" for r in ROUTES)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
+def test_anonymous_reaches_no_workspace_or_api_data(route: Route, world: World) -> None:
+    url = _url(route, world, "anonymous")
+    client = Client()
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, (route.name, method)
+        body = _body(response)
+        if route.kind in {"workspace", "login_step"}:
+            assert response.status_code == 302, (route.name, method)
+            assert response.url.startswith("/desk/login/"), route.name
+        elif route.kind == "api":
+            assert response.status_code in {401, 404, 405}, (route.name, method)
+        assert MARKER not in body, (route.name, method)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind == "workspace"], ids=lambda r: r.name
+)
+def test_workspace_roles(route: Route, world: World) -> None:
+    for role, user in world.members.items():
+        client = _fresh(signed_in_client(user))
+        response = client.get(_url(route, world, role))
+        if role in route.roles:
+            assert response.status_code not in {403, 404}, (route.name, role)
+            assert response.status_code < 500, (route.name, role)
+        else:
+            assert response.status_code == 403, (route.name, role, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind == "workspace"], ids=lambda r: r.name
+)
+def test_staff_of_another_mission_reach_nothing_of_it(route: Route, world: World) -> None:
+    client = _fresh(signed_in_client(world.outsider))
+    url = _url(route, world, "outsider")
+    before = _snapshot(world)
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, (route.name, method)
+        if route.params:
+            assert response.status_code == 404, (route.name, method, response.status_code)
+        body = _body(response)
+        assert MARKER not in body and MISSION_MARKER not in body, (route.name, method)
+    assert _snapshot(world) == before, f"{route.name} changed mission A's data for an outsider"
+
+
+def _snapshot(world: World) -> list[Any]:
+    members = Membership.objects.filter(mission=world.mission).order_by("pk")
+    return [
+        list(members.values_list("pk", "role")),
+        [(u.pk, u.password, u.sessions_valid_after) for u in world.members.values()],
+        [t.token.__class__.objects.get(pk=t.token.pk).revoked_at for t in world.tokens.values()],
+    ]
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "api"], ids=lambda r: r.name)
+def test_api_scope(route: Route, world: World) -> None:
+    # Mission A's members reach their own mission; mission B's token reaches none of it.
+    for role, created in world.tokens.items():
+        client = Client(headers={"Authorization": f"Bearer {created.secret}"})
+        response = client.get(_url(route, world, role))
+        assert response.status_code in {200, 404, 405}, (route.name, role)
+    outsider = Client(headers={"Authorization": f"Bearer {world.outsider_token.secret}"})
+    response = outsider.get(_url(route, world, "outsider"))
+    if route.params:
+        assert response.status_code == 404, route.name
+    body = _body(response)
+    assert MARKER not in body and MISSION_MARKER not in body, route.name
+
+
+def test_matrix_covers_every_role_pair() -> None:
+    kinds = {r.kind for r in ROUTES}
+    assert {"public", "workspace", "login_step", "api"} <= kinds
+    assert list(itertools.chain.from_iterable(r.roles for r in ROUTES if r.kind == "workspace"))
