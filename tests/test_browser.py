@@ -11,7 +11,8 @@ import pytest
 from django_otp.oath import TOTP
 
 from haven.accounts.services import add_staff_user
-from tests.factories import make_mission
+from haven.audit.models import AuditEvent
+from tests.factories import PASSWORD, make_mission, make_user, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -100,3 +101,58 @@ def test_portal_home_in_arabic_is_right_to_left(
     assert box["x"] + box["width"] > viewport["width"] / 2
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
     assert scripts_requested == []
+
+
+def test_security_key_added_then_used_to_sign_in(
+    browser: Any, live_server: Any, transactional_db: Any, settings: Any
+) -> None:
+    """A virtual authenticator (Chromium's WebAuthn test API) stands in for a hardware key."""
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url.replace("127.0.0.1", "localhost")]
+    base = settings.OTP_WEBAUTHN_ALLOWED_ORIGINS[0]
+    mission = make_mission(name="Embassy of Keys", slug="keys")
+    user = make_user(mission, "officer", username="keyholder")
+
+    context = browser.new_context()
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+    def sign_in_with_password() -> None:
+        page.goto(f"{base}/desk/login/")
+        page.get_by_label("Username").fill("keyholder")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url("**/desk/mfa/verify/")
+
+    sign_in_with_password()
+    page.get_by_label("Code from your authenticator app").fill(totp_code(user))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/desk/")
+
+    page.goto(f"{base}/desk/security/")
+    page.get_by_role("button", name="Add a security key or passkey").click()
+    page.locator("#passkey-register-status-message").filter(has_text="regist").wait_for()
+    page.reload()
+    assert page.locator(".security-keys li").count() == 1
+    assert AuditEvent.objects.filter(action="mfa.security_key_added").count() == 1
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/desk/login/")
+    sign_in_with_password()
+    page.get_by_role("button", name="Use a security key or passkey").click()
+    page.wait_for_url(f"{base}/desk/")
+    assert page.get_by_role("heading", name="Desk", exact=True).is_visible()
+    context.close()

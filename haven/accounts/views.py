@@ -16,7 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential
-from django_otp_webauthn.views import CompleteCredentialAuthenticationView
+from django_otp_webauthn.views import (
+    CompleteCredentialAuthenticationView,
+    CompleteCredentialRegistrationView,
+)
 
 from haven.accounts import forms, selectors, services
 from haven.accounts.decorators import REAUTH_SESSION_KEY, reauthenticate
@@ -139,6 +142,17 @@ class SecurityKeySignIn(CompleteCredentialAuthenticationView):
         result = super().complete_auth(device)
         record(action="auth.mfa_verified", actor=device.user, obj=device.user)
         return result
+
+
+class SecurityKeyRegistration(CompleteCredentialRegistrationView):
+    """Completes adding a security key or passkey, and audits it."""
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(*args, **kwargs)
+        if response.status_code == 200:
+            user = self.request.user
+            record(action="mfa.security_key_added", actor=user, obj=user, fields=["security_keys"])
+        return response
 
 
 @requires_role()

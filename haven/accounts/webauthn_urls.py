@@ -7,7 +7,7 @@ from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn
 
-from haven.accounts.views import SecurityKeySignIn
+from haven.accounts.views import SecurityKeyRegistration, SecurityKeySignIn
 from haven.core.access import login_step, public, requires_role
 
 app_name = "otp_webauthn"
@@ -20,7 +20,7 @@ urlpatterns = [
     ),
     path(
         "registration/complete/",
-        requires_role()(webauthn.CompleteCredentialRegistrationView.as_view()),
+        requires_role()(SecurityKeyRegistration.as_view()),
         name="credential-registration-complete",
     ),
     path(
