@@ -78,7 +78,7 @@ deploy-check: install-dev
 
 ## make messages: refresh the translation catalogues after changing user-facing text
 messages: install-dev
-	cd haven && ../$(PY) ../manage.py makemessages -l fr -l es -l ar -l ru --no-obsolete --no-fuzzy-matching --add-location file
+	cd haven && ../$(PY) ../manage.py makemessages -l fr -l es -l ar -l ru --no-obsolete --add-location file
 	cd haven && ../$(PY) ../manage.py compilemessages
 
 clean:

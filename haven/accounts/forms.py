@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import zoneinfo
+from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from haven.accounts.models import Role, TokenScope
+from haven.core.models import Mission
 
 
 class LoginForm(forms.Form):
@@ -92,3 +95,39 @@ class TokenForm(forms.Form):
 
 class MissionSwitchForm(forms.Form):
     mission = forms.IntegerField(min_value=1)
+
+
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class MissionSettingsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
+    portal_languages = forms.MultipleChoiceField(
+        label=_("Languages of the public portal"),
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one language for the portal.")},
+    )
+
+    class Meta:
+        model = Mission
+        fields: ClassVar = ["name", "country", "timezone", "portal_languages", "public_contact"]
+        widgets: ClassVar = {"public_contact": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}
+        help_texts: ClassVar = {
+            "public_contact": _(
+                "Shown on the public portal: how defenders can reach the mission safely."
+            )
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].widget.attrs.update({"maxlength": 2, "autocapitalize": "characters"})
+
+    def clean_country(self) -> str:
+        return str(self.cleaned_data["country"]).strip().upper()
+
+    def clean_public_contact(self) -> str:
+        text = str(self.cleaned_data["public_contact"]).strip()
+        if len(text) > 2000:
+            raise forms.ValidationError(_("Keep the contact details under 2,000 characters."))
+        return text

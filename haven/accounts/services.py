@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -159,6 +160,20 @@ def change_password(*, user: User, new_password: str) -> None:
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         record(action="password.changed", actor=user, obj=user, fields=["password"])
+
+
+def update_mission_settings(*, actor: User, mission: Mission, changes: dict[str, Any]) -> list[str]:
+    """Apply an administrator's changes to the mission; returns the names of changed fields."""
+    changed = [name for name, value in changes.items() if getattr(mission, name) != value]
+    if not changed:
+        return []
+    with transaction.atomic():
+        for name in changed:
+            setattr(mission, name, changes[name])
+        mission.full_clean()
+        mission.save(update_fields=changed)
+        record(action="mission.updated", actor=actor, mission=mission, obj=mission, fields=changed)
+    return changed
 
 
 # -- sessions -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ urlpatterns = [
         name="recovery_codes_regenerate",
     ),
     path("mission/", views.switch_mission, name="switch_mission"),
+    path("mission/settings/", views.mission_settings, name="mission_settings"),
     path("members/", views.members, name="members"),
     path("members/new/", views.member_add, name="member_add"),
     path("members/<int:membership_id>/", views.member_detail, name="member"),

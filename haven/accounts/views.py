@@ -209,6 +209,20 @@ def switch_mission(request: HttpRequest) -> HttpResponse:
     return redirect("core:desk")
 
 
+@requires_role("admin")
+def mission_settings(request: HttpRequest) -> HttpResponse:
+    mission = request.membership.mission  # type: ignore[attr-defined]
+    form = forms.MissionSettingsForm(request.POST or None, instance=mission)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        # The form wrote into the instance while validating; start again from the database.
+        mission.refresh_from_db()
+        services.update_mission_settings(actor=request.user, mission=mission, changes=changes)  # type: ignore[arg-type]
+        messages.success(request, _("The mission's settings are saved."))
+        return redirect("accounts:mission_settings")
+    return render(request, "accounts/mission_settings.html", {"form": form})
+
+
 # -- members (administrators of the active mission) -----------------------------------------
 
 

@@ -214,3 +214,37 @@ def test_openapi_schema_is_served(db: Any) -> None:
         schema["paths"]
     )
     assert Client().get("/api/v1/docs").status_code == 404
+
+
+def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: Any) -> None:
+    client = signed_in_client(admin)
+    response = client.post(
+        reverse("accounts:mission_settings"),
+        {
+            "name": "Embassy of Testland in Nairobi",
+            "country": "ke",
+            "timezone": "Africa/Nairobi",
+            "portal_languages": ["en", "fr"],
+            "public_contact": "Signal: +000 111",
+        },
+    )
+    assert response.status_code == 302
+    mission.refresh_from_db()
+    assert (mission.country, mission.portal_languages) == ("KE", ["en", "fr"])
+    portal = Client().get("/").content.decode()
+    assert "Signal: +000 111" in portal and 'hreflang="ar"' not in portal
+    event = AuditEvent.objects.get(action="mission.updated")
+    assert set(event.fields) == {"name", "timezone", "portal_languages", "public_contact"}
+
+
+def test_mission_settings_refuse_bad_input_and_keep_what_was_typed(admin: User) -> None:
+    response = signed_in_client(admin).post(
+        reverse("accounts:mission_settings"),
+        {"name": "Kept name", "country": "K3", "timezone": "Mars/Olympus", "public_contact": ""},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Kept name" in html
+    assert "two-letter" in html
+    assert "Choose at least one language" in html
+    assert not AuditEvent.objects.filter(action="mission.updated").exists()
