@@ -134,7 +134,7 @@ def remove_membership(*, actor: User, membership: Membership) -> None:
         membership.delete()
 
 
-def issue_one_time_password(*, actor: User, membership: Membership) -> str:
+def issue_one_time_password(*, actor: User | None, membership: Membership) -> str:
     """Replace a member's password with a one-time one; administrators never choose it."""
     password = one_time_password()
     with transaction.atomic():
@@ -249,7 +249,7 @@ def verify_second_factor(*, user: User, token: str) -> object | None:
     return None
 
 
-def reset_mfa(*, actor: User, membership: Membership) -> None:
+def reset_mfa(*, actor: User | None, membership: Membership) -> None:
     """Remove every second factor of a member, who must enrol again at the next sign-in."""
     user = membership.user
     with transaction.atomic():

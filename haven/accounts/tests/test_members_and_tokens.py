@@ -248,3 +248,49 @@ def test_mission_settings_refuse_bad_input_and_keep_what_was_typed(admin: User) 
     assert "two-letter" in html
     assert "Choose at least one language" in html
     assert not AuditEvent.objects.filter(action="mission.updated").exists()
+
+
+def test_operator_recovers_a_locked_out_admin_from_the_command_line(admin: User) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("issue_one_time_password", "ada", "--reset-mfa", stdout=out)
+    password = re.search(r"ada: (\S+)", out.getvalue())
+    admin.refresh_from_db()
+    assert password is not None and admin.check_password(password.group(1))
+    assert admin.must_change_password
+    assert not TOTPDevice.objects.filter(user=admin).exists()
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"mfa.reset", "password.reset"} <= actions
+
+
+def test_read_only_token_cannot_write(officer: User, mission: Any) -> None:
+    from django.test import RequestFactory
+    from ninja.errors import HttpError
+
+    from haven.api import TokenAuth
+
+    read = create_api_token(user=officer, mission=mission, name="r", scope="read", days=1)
+    write = create_api_token(user=officer, mission=mission, name="w", scope="write", days=1)
+    post = RequestFactory().post("/api/v1/anything")
+    with pytest.raises(HttpError) as refused:
+        TokenAuth().authenticate(post, read.secret)
+    assert refused.value.status_code == 403
+    assert TokenAuth().authenticate(post, write.secret) == write.token
+    assert TokenAuth().authenticate(RequestFactory().get("/"), read.secret) == read.token
+
+
+def test_sensitive_reads_are_logged(officer: User, mission: Any) -> None:
+    from haven.audit.services import record_read
+
+    record_read(actor=officer, mission=mission, obj=mission, fields=["public_contact"])
+    event = AuditEvent.objects.get(action="record.read")
+    assert (event.actor_id, event.mission_id, event.object_type, event.object_id) == (
+        officer.pk,
+        mission.pk,
+        "core.mission",
+        str(mission.pk),
+    )
+    assert event.fields == ["public_contact"]
