@@ -228,6 +228,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "haven.accounts.views.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_CALLABLE = "haven.accounts.lockout.username_key"
+AXES_CLIENT_IP_CALLABLE = "haven.accounts.lockout.no_address"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # axes.W006 asks for the address in the lockout key. Keying on it would let one address lock

@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from haven.accounts.decorators import REAUTH_SESSION_KEY
 from haven.accounts.models import Membership, User
 from haven.core.models import Mission
 
@@ -46,12 +47,17 @@ def totp_code(user: User, *, offset_steps: int = 0) -> str:
     return str(totp.token()).zfill(device.digits)
 
 
-def signed_in_client(user: User, client: Client | None = None) -> Client:
-    """A client past password and second factor, as after a real sign-in."""
+def signed_in_client(
+    user: User, client: Client | None = None, *, reauthenticated: bool = False
+) -> Client:
+    """A client past password and second factor, as after a real sign-in; optionally also
+    past a fresh re-authentication, as sensitive pages ask."""
     client = client or Client()
     client.force_login(user)
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if reauthenticated:
+        session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
     session.save()
     return client

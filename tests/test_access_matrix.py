@@ -16,9 +16,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from haven.accounts.decorators import REAUTH_SESSION_KEY
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
 from haven.core.access import ALL_ROLES, access_of
@@ -81,6 +79,9 @@ class World:
         }
         self.other_mission = make_mission(name="Mission B", slug="mission-b")
         self.outsider = make_user(self.other_mission, "admin", username="outsider-b")
+        # Admin of mission B and only a viewer in mission A: B's powers must not reach A.
+        self.dual = make_user(self.other_mission, "admin", username="dual-b")
+        Membership.objects.create(user=self.dual, mission=self.mission, role="viewer")
         self.tokens = {
             role: create_api_token(
                 user=user, mission=self.mission, name=f"token {MARKER}", scope="write", days=30
@@ -114,13 +115,6 @@ def _url(route: Route, world: World, role: str) -> str:
 def _body(response: Any) -> str:
     raw = b"".join(response.streaming_content) if response.streaming else response.content
     return raw.decode(errors="replace")
-
-
-def _fresh(client: Client) -> Client:
-    session = client.session
-    session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
-    session.save()
-    return client
 
 
 @pytest.fixture
@@ -159,7 +153,7 @@ def test_anonymous_reaches_no_workspace_or_api_data(route: Route, world: World) 
 )
 def test_workspace_roles(route: Route, world: World) -> None:
     for role, user in world.members.items():
-        client = _fresh(signed_in_client(user))
+        client = signed_in_client(user, reauthenticated=True)
         response = client.get(_url(route, world, role))
         if role in route.roles:
             assert response.status_code not in {403, 404}, (route.name, role)
@@ -172,7 +166,7 @@ def test_workspace_roles(route: Route, world: World) -> None:
     "route", [r for r in ROUTES if r.kind == "workspace"], ids=lambda r: r.name
 )
 def test_staff_of_another_mission_reach_nothing_of_it(route: Route, world: World) -> None:
-    client = _fresh(signed_in_client(world.outsider))
+    client = signed_in_client(world.outsider, reauthenticated=True)
     url = _url(route, world, "outsider")
     before = _snapshot(world)
     for method in ("get", "post"):
@@ -183,6 +177,46 @@ def test_staff_of_another_mission_reach_nothing_of_it(route: Route, world: World
         body = _body(response)
         assert MARKER not in body and MISSION_MARKER not in body, (route.name, method)
     assert _snapshot(world) == before, f"{route.name} changed mission A's data for an outsider"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind == "workspace"], ids=lambda r: r.name
+)
+def test_admin_elsewhere_and_viewer_here_gets_viewer_rights_here(
+    route: Route, world: World
+) -> None:
+    before = _snapshot(world)
+    for active in (world.mission, world.other_mission):
+        client = signed_in_client(world.dual, reauthenticated=True)
+        session = client.session
+        session["haven_mission_id"] = active.pk
+        session.save()
+        url = _url(route, world, "viewer")
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code < 500, (route.name, method)
+            if route.params:
+                assert response.status_code in {403, 404}, (route.name, method, active.slug)
+            body = _body(response)
+            assert MARKER not in body, (route.name, method)
+    assert _snapshot(world) == before, f"{route.name} let an admin of B change mission A"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.kind in {"workspace", "login_step"}], ids=lambda r: r.name
+)
+def test_password_alone_reaches_no_workspace_page(route: Route, world: World) -> None:
+    client = Client()
+    client.force_login(world.members["admin"])
+    url = _url(route, world, "admin")
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, (route.name, method)
+        assert MARKER not in _body(response), (route.name, method)
+        if route.kind == "workspace":
+            assert response.status_code in {302, 403}, (route.name, method)
+            if response.status_code == 302:
+                assert response.url == reverse("accounts:mfa_verify"), route.name
 
 
 def _snapshot(world: World) -> list[Any]:

@@ -61,13 +61,20 @@ class ReauthForm(forms.Form):
 
 
 class HavenPasswordChangeForm(PasswordChangeForm):
-    """Django's form, with the 128-character cap on every field."""
+    """Django's form, with the 128-character cap on every field and no reuse of the old one."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.max_length = 128  # type: ignore[attr-defined]
             field.widget.attrs["maxlength"] = "128"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("new_password1")
+        if password and "new_password1" not in self.errors and self.user.check_password(password):
+            self.add_error("new_password1", _("Choose a password different from the current one."))
+        return cleaned
 
 
 class AddMemberForm(forms.Form):
@@ -94,7 +101,7 @@ class TokenForm(forms.Form):
 
 
 class MissionSwitchForm(forms.Form):
-    mission = forms.IntegerField(min_value=1)
+    mission = forms.IntegerField(min_value=1, max_value=2**53)
 
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,8 +87,10 @@ def grant_membership(*, actor: User | None, mission: Mission, user: User, role: 
 
 
 def _refuse_losing_last_admin(membership: Membership) -> None:
+    """Call inside a transaction: locks the mission so two admins cannot remove each other."""
     if membership.role != Role.ADMIN:
         return
+    Mission.objects.select_for_update().filter(pk=membership.mission_id).first()
     others = Membership.objects.filter(mission=membership.mission, role=Role.ADMIN).exclude(
         pk=membership.pk
     )
@@ -124,6 +127,7 @@ def change_role(*, actor: User, membership: Membership, role: str) -> Membership
 def remove_membership(*, actor: User, membership: Membership) -> None:
     with transaction.atomic():
         _refuse_losing_last_admin(membership)
+        _revoke_tokens(actor=actor, user=membership.user, mission=membership.mission)
         record(
             action="member.removed",
             actor=actor,
@@ -134,11 +138,35 @@ def remove_membership(*, actor: User, membership: Membership) -> None:
         membership.delete()
 
 
+def _refuse_without_authority_over(actor: User | None, user: User) -> None:
+    """Credentials are global, so resetting them needs authority in every mission of the user.
+
+    An administrator of one mission must not be able to take over a headquarters account
+    that also works in missions they do not administer. The operator (no actor, from the
+    command line) may.
+    """
+    if actor is None:
+        return
+    administered = set(
+        Membership.objects.filter(user=actor, role=Role.ADMIN).values_list("mission_id", flat=True)
+    )
+    theirs = set(Membership.objects.filter(user=user).values_list("mission_id", flat=True))
+    if not theirs <= administered:
+        raise AccountError(
+            _(
+                "This person also works in missions you do not administer. Ask the operator"
+                " of the Haven server to reset their access."
+            )
+        )
+
+
 def issue_one_time_password(*, actor: User | None, membership: Membership) -> str:
     """Replace a member's password with a one-time one; administrators never choose it."""
+    _refuse_without_authority_over(actor, membership.user)
     password = one_time_password()
     with transaction.atomic():
         user = membership.user
+        _revoke_tokens(actor=actor, user=user)
         user.set_password(password)
         user.must_change_password = True
         user.sessions_valid_after = timezone.now()
@@ -154,6 +182,9 @@ def issue_one_time_password(*, actor: User | None, membership: Membership) -> st
 
 
 def change_password(*, user: User, new_password: str) -> None:
+    if user.check_password(new_password):
+        # Above all after a one-time password: whoever issued it must not know the new one.
+        raise ValidationError(_("Choose a password different from the current one."))
     validate_password(new_password, user)
     with transaction.atomic():
         user.set_password(new_password)
@@ -184,6 +215,7 @@ def kill_sessions(*, actor: User, user: User, mission: Mission | None = None) ->
     with transaction.atomic():
         user.sessions_valid_after = timezone.now()
         user.save(update_fields=["sessions_valid_after"])
+        _revoke_tokens(actor=actor, user=user)
         record(
             action="sessions.killed",
             actor=actor,
@@ -191,6 +223,15 @@ def kill_sessions(*, actor: User, user: User, mission: Mission | None = None) ->
             obj=user,
             fields=["sessions_valid_after"],
         )
+
+
+def reauthenticate(*, user: User, password: str, code: str) -> bool:
+    """Check the password and a fresh second-factor code before a sensitive operation."""
+    password_ok = user.check_password(password)
+    device = verify_second_factor(user=user, token=code)
+    ok = password_ok and device is not None
+    record(action="auth.reauthenticated" if ok else "auth.reauth_failed", actor=user, obj=user)
+    return ok
 
 
 # -- second factors -------------------------------------------------------------------------
@@ -252,7 +293,9 @@ def verify_second_factor(*, user: User, token: str) -> object | None:
 def reset_mfa(*, actor: User | None, membership: Membership) -> None:
     """Remove every second factor of a member, who must enrol again at the next sign-in."""
     user = membership.user
+    _refuse_without_authority_over(actor, user)
     with transaction.atomic():
+        _revoke_tokens(actor=actor, user=user)
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         WebAuthnCredential.objects.filter(user=user).delete()
@@ -306,7 +349,16 @@ def create_api_token(*, user: User, mission: Mission, name: str, scope: str, day
     return NewToken(token=token, secret=secret)
 
 
-def revoke_api_token(*, actor: User, token: ApiToken) -> None:
+def _revoke_tokens(*, actor: User | None, user: User, mission: Mission | None = None) -> None:
+    """Revoke a person's API tokens when their access is cut: tokens must not outlive it."""
+    tokens = ApiToken.objects.usable().filter(user=user)
+    if mission is not None:
+        tokens = tokens.filter(mission=mission)
+    for token in tokens:
+        revoke_api_token(actor=actor, token=token)
+
+
+def revoke_api_token(*, actor: User | None, token: ApiToken) -> None:
     if token.revoked_at is not None:
         return
     with transaction.atomic():
@@ -333,6 +385,8 @@ def authenticate_api_token(secret: str) -> ApiToken | None:
         .first()
     )
     if token is None or not digests_equal(token.digest, token_digest(secret.strip())):
+        return None
+    if not Membership.objects.filter(user=token.user, mission=token.mission).exists():
         return None
     now = timezone.now()
     # Write the last-use time at most once a minute per token, not on every request.

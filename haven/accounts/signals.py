@@ -16,8 +16,9 @@ from haven.audit.services import record
 
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    # The absolute session limit and "end all sessions" both count from this moment.
-    request.session["haven_login_at"] = timezone.now().timestamp()
+    # The absolute session limit and "end all sessions" both count from the first sign-in of
+    # this session: signing in again inside it must not extend the 12 hours.
+    request.session.setdefault("haven_login_at", timezone.now().timestamp())
     record(action="auth.login", actor=user, obj=user)
 
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,12 +17,17 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.views import (
+    BeginCredentialRegistrationView,
     CompleteCredentialAuthenticationView,
     CompleteCredentialRegistrationView,
 )
 
 from haven.accounts import forms, selectors, services
-from haven.accounts.decorators import REAUTH_SESSION_KEY, reauthenticate
+from haven.accounts.decorators import (
+    REAUTH_SESSION_KEY,
+    reauthenticate,
+    recently_reauthenticated,
+)
 from haven.accounts.models import Membership, User
 from haven.audit.services import record
 from haven.core.access import login_step, public, requires_role
@@ -46,6 +51,9 @@ def _after_sign_in(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     form = forms.LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # django-axes would store the browser's user agent with each attempt; staff devices
+        # are nobody's business, so it never sees it.
+        request.META.pop("HTTP_USER_AGENT", None)
         user = authenticate(
             request,
             username=form.cleaned_data["username"],
@@ -144,10 +152,23 @@ class SecurityKeySignIn(CompleteCredentialAuthenticationView):
         return result
 
 
+class SecurityKeyRegistrationStart(BeginCredentialRegistrationView):
+    """Adding a key gives lasting access, so it needs a fresh confirmation of identity."""
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not recently_reauthenticated(self.request):
+            message = _("Confirm it is you first: reload the page.")
+            return JsonResponse({"detail": message}, status=403)
+        return super().post(*args, **kwargs)
+
+
 class SecurityKeyRegistration(CompleteCredentialRegistrationView):
     """Completes adding a security key or passkey, and audits it."""
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not recently_reauthenticated(self.request):
+            message = _("Confirm it is you first: reload the page.")
+            return JsonResponse({"detail": message}, status=403)
         response = super().post(*args, **kwargs)
         if response.status_code == 200:
             user = self.request.user
@@ -164,6 +185,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role()
+@reauthenticate
 def security(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     return render(request, "accounts/security.html", selectors.security_context(user))
@@ -184,13 +206,9 @@ def reauth(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = forms.ReauthForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        password_ok = user.check_password(form.cleaned_data["password"])
-        device = services.verify_second_factor(user=user, token=form.cleaned_data["code"])
-        if password_ok and device is not None:
+        if services.reauthenticate(user=user, **form.cleaned_data):
             request.session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
-            record(action="auth.reauthenticated", actor=user, obj=user)
             return redirect(_safe_next(request, request.GET.get("next")) or "core:desk")
-        record(action="auth.reauth_failed", actor=user, obj=user)
         form.add_error(None, _("The password or the code is not right. Codes work once."))
     return render(request, "accounts/reauth.html", {"form": form})
 
@@ -210,6 +228,7 @@ def switch_mission(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role("admin")
+@reauthenticate
 def mission_settings(request: HttpRequest) -> HttpResponse:
     mission = request.membership.mission  # type: ignore[attr-defined]
     form = forms.MissionSettingsForm(request.POST or None, instance=mission)
@@ -272,6 +291,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 
 @requires_role("admin")
+@reauthenticate
 def member_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _member(request, membership_id)
     form = forms.RoleForm(request.POST or None, initial={"role": membership.role})
@@ -346,6 +366,7 @@ def member_password(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @requires_role("admin")
+@reauthenticate
 def member_kill_sessions(request: HttpRequest, membership_id: int) -> HttpResponse:
     return _member_action(
         request,
@@ -357,6 +378,7 @@ def member_kill_sessions(request: HttpRequest, membership_id: int) -> HttpRespon
 
 
 @requires_role("admin")
+@reauthenticate
 def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     return _member_action(
         request,
@@ -372,6 +394,7 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @requires_role()
+@reauthenticate
 def tokens(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = forms.TokenForm(request.POST or None)

@@ -7,7 +7,11 @@ from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn
 
-from haven.accounts.views import SecurityKeyRegistration, SecurityKeySignIn
+from haven.accounts.views import (
+    SecurityKeyRegistration,
+    SecurityKeyRegistrationStart,
+    SecurityKeySignIn,
+)
 from haven.core.access import login_step, public, requires_role
 
 app_name = "otp_webauthn"
@@ -15,7 +19,7 @@ app_name = "otp_webauthn"
 urlpatterns = [
     path(
         "registration/begin/",
-        requires_role()(webauthn.BeginCredentialRegistrationView.as_view()),
+        requires_role()(SecurityKeyRegistrationStart.as_view()),
         name="credential-registration-begin",
     ),
     path(

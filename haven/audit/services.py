@@ -6,6 +6,7 @@ removing events from the end of the table (truncation) is detected too.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -111,15 +112,18 @@ def _advance_head(sequence: int, digest: str) -> None:
     """Move the head file forward, never back, atomically (write and rename)."""
     path = settings.HAVEN_AUDIT_HEAD_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    current = read_head()
-    if current is not None and current[0] >= sequence:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-head-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump({"sequence": sequence, "hash": digest}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # Several worker processes append; the lock keeps the head from moving backwards.
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = read_head()
+        if current is not None and current[0] >= sequence:
+            return
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".audit-head-")
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"sequence": sequence, "hash": digest}, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,13 @@ class Verification:
             "broken_at": self.broken_at,
             "problem": self.problem,
         }
+
+
+def verify_chain(*, actor: Any, mission: Mission) -> Verification:
+    """Verify the whole chain on a person's request, and log that they did."""
+    result = verify()
+    record(action="audit.verified", actor=actor, mission=mission)
+    return result
 
 
 def verify(progress: Any = None) -> Verification:
@@ -166,6 +177,13 @@ def verify(progress: Any = None) -> Verification:
         checked += 1
         if progress is not None:
             progress.update(1)
+    if head is None and checked:
+        return Verification(
+            False,
+            checked,
+            None,
+            "the chain head file is missing, so truncation cannot be ruled out",
+        )
     if head is not None:
         head_sequence, head_hash = head
         if head_sequence < 0:

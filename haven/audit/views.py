@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from haven.audit.models import AuditEvent
-from haven.audit.services import record, verify
+from haven.audit.services import verify_chain
 from haven.core.access import requires_role
 
 PAGE_SIZE = 50
@@ -17,14 +17,13 @@ PAGE_SIZE = 50
 def log(request: HttpRequest) -> HttpResponse:
     mission = request.membership.mission  # type: ignore[attr-defined]
     events = AuditEvent.objects.for_mission(mission)
-    action = request.GET.get("action", "").strip()[:64]
+    action = request.GET.get("action", "").replace("\x00", "").strip()[:64]
     if action:
         events = events.filter(action__startswith=action)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     verification = None
     if request.method == "POST":
-        verification = verify()
-        record(action="audit.verified", actor=request.user, mission=mission)
+        verification = verify_chain(actor=request.user, mission=mission)
     return render(
         request,
         "audit/log.html",

@@ -32,23 +32,22 @@ def _out(mission: Mission, role: str) -> MissionOut:
     )
 
 
-def _memberships(request: HttpRequest) -> dict[int, str]:
-    user = request.auth.user  # type: ignore[attr-defined]
-    return dict(user.memberships.values_list("mission_id", "role"))
+def _scoped(request: HttpRequest) -> list[tuple[Mission, str]]:
+    """A token acts in the one mission it was made for, and only while its owner belongs."""
+    token = request.auth  # type: ignore[attr-defined]
+    rows = Mission.objects.for_user(token.user).filter(pk=token.mission_id)
+    roles = dict(token.user.memberships.values_list("mission_id", "role"))
+    return [(mission, roles[mission.pk]) for mission in rows]
 
 
-@router.get("/missions", response=list[MissionOut], summary="Missions you belong to")
+@router.get("/missions", response=list[MissionOut], summary="The mission this token acts in")
 def missions(request: HttpRequest) -> list[MissionOut]:
-    roles = _memberships(request)
-    scoped = Mission.objects.for_user(request.auth.user)  # type: ignore[attr-defined]
-    return [_out(m, roles[m.pk]) for m in scoped.order_by("name")]
+    return [_out(mission, role) for mission, role in _scoped(request)]
 
 
-@router.get("/missions/{mission_id}", response=MissionOut, summary="One mission you belong to")
+@router.get("/missions/{mission_id}", response=MissionOut, summary="One mission by id")
 def mission(request: HttpRequest, mission_id: int) -> MissionOut:
-    roles = _memberships(request)
-    scoped = Mission.objects.for_user(request.auth.user)  # type: ignore[attr-defined]
-    found = scoped.filter(pk=mission_id).first()
-    if found is None:
-        raise Http404
-    return _out(found, roles[found.pk])
+    for found, role in _scoped(request):
+        if found.pk == mission_id:
+            return _out(found, role)
+    raise Http404

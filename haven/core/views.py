@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -41,7 +42,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
     context = {"request_id": getattr(request, "haven_request_id", "")}
-    workspace = request.path_info.startswith("/desk/")
+    workspace = request.path_info.startswith("/desk/") and settings.HAVEN_FACE != "portal"
     context["base_template"] = "core/workspace/base.html" if workspace else "core/portal/base.html"
     return render(request, template, context, status=status)
 

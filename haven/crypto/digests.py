@@ -43,3 +43,10 @@ def digests_equal(left: str, right: str) -> bool:
 def chain_hash(previous: str, canonical: bytes) -> str:
     """The audit chain link: SHA-256 over the previous link and this event's canonical bytes."""
     return hashlib.sha256(previous.encode("ascii") + b"\x00" + canonical).hexdigest()
+
+
+def keyed_digest(value: str, *, purpose: str, key: bytes) -> str:
+    """HMAC-SHA256 of ``value`` for one ``purpose``, so equal values can be matched
+    without being stored."""
+    message = purpose.encode("utf-8") + b"\x00" + value.encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

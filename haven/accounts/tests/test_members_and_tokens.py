@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from haven.accounts.decorators import REAUTH_SESSION_KEY
 from haven.accounts.models import ApiToken, Membership, User
 from haven.accounts.services import AccountError, change_role, create_api_token
 from haven.audit.models import AuditEvent
@@ -21,11 +20,7 @@ from tests.factories import PASSWORD, make_user, signed_in_client, totp_code
 
 
 def _reauthenticated(user: User) -> Client:
-    client = signed_in_client(user)
-    session = client.session
-    session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
-    session.save()
-    return client
+    return signed_in_client(user, reauthenticated=True)
 
 
 def test_adding_a_member_needs_reauthentication(admin: User) -> None:
@@ -78,7 +73,7 @@ def test_duplicate_username_is_refused_with_a_clear_message(admin: User, officer
 
 def test_admin_changes_a_role_and_it_is_audited(admin: User, officer: User) -> None:
     membership = officer.memberships.get()
-    response = signed_in_client(admin).post(
+    response = _reauthenticated(admin).post(
         reverse("accounts:member", kwargs={"membership_id": membership.pk}), {"role": "viewer"}
     )
     assert response.status_code == 302
@@ -94,7 +89,7 @@ def test_last_admin_cannot_be_demoted_or_removed(admin: User) -> None:
     membership = admin.memberships.get()
     with pytest.raises(AccountError, match="at least one administrator"):
         change_role(actor=admin, membership=membership, role="officer")
-    response = signed_in_client(admin).post(
+    response = _reauthenticated(admin).post(
         reverse("accounts:member_remove", kwargs={"membership_id": membership.pk})
     )
     assert response.status_code == 302
@@ -148,7 +143,7 @@ def test_switching_to_a_mission_one_does_not_belong_to_is_refused(
 
 
 def test_token_is_shown_once_and_stored_hashed(officer: User) -> None:
-    client = signed_in_client(officer)
+    client = _reauthenticated(officer)
     response = client.post(
         reverse("accounts:tokens"), {"name": "reporting script", "scope": "read", "days": 30}
     )
@@ -217,7 +212,7 @@ def test_openapi_schema_is_served(db: Any) -> None:
 
 
 def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: Any) -> None:
-    client = signed_in_client(admin)
+    client = _reauthenticated(admin)
     response = client.post(
         reverse("accounts:mission_settings"),
         {
@@ -238,7 +233,7 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
 
 
 def test_mission_settings_refuse_bad_input_and_keep_what_was_typed(admin: User) -> None:
-    response = signed_in_client(admin).post(
+    response = _reauthenticated(admin).post(
         reverse("accounts:mission_settings"),
         {"name": "Kept name", "country": "K3", "timezone": "Mars/Olympus", "public_contact": ""},
     )
@@ -294,3 +289,86 @@ def test_sensitive_reads_are_logged(officer: User, mission: Any) -> None:
         str(mission.pk),
     )
     assert event.fields == ["public_contact"]
+
+
+def test_admin_of_one_mission_cannot_take_over_a_headquarters_account(
+    admin: User, mission: Any, other_mission: Any
+) -> None:
+    hq = make_user(other_mission, "admin", username="hq")
+    hq_membership = Membership.objects.create(user=hq, mission=mission, role="viewer")
+    client = _reauthenticated(admin)
+    for name in ("accounts:member_reset_mfa", "accounts:member_password"):
+        response = client.post(reverse(name, kwargs={"membership_id": hq_membership.pk}))
+        assert response.status_code == 302
+        assert "do not administer" in client.get(response.url).content.decode()
+    hq.refresh_from_db()
+    assert hq.check_password(PASSWORD) and TOTPDevice.objects.filter(user=hq).exists()
+
+
+@pytest.mark.parametrize("action", ["kill_sessions", "reset_mfa", "password", "remove"])
+def test_cutting_access_revokes_api_tokens(
+    action: str, admin: User, officer: User, mission: Any
+) -> None:
+    created = create_api_token(user=officer, mission=mission, name="t", scope="read", days=30)
+    api = Client(headers={"Authorization": f"Bearer {created.secret}"})
+    assert api.get("/api/v1/me").status_code == 200
+    membership = officer.memberships.get()
+    url = {
+        "kill_sessions": "accounts:member_kill_sessions",
+        "reset_mfa": "accounts:member_reset_mfa",
+        "password": "accounts:member_password",
+        "remove": "accounts:member_remove",
+    }[action]
+    _reauthenticated(admin).post(reverse(url, kwargs={"membership_id": membership.pk}))
+    assert api.get("/api/v1/me").status_code == 401
+    assert api.get("/api/v1/missions").status_code == 401
+
+
+def test_token_made_for_one_mission_does_not_reach_the_others(
+    officer: User, mission: Any, other_mission: Any
+) -> None:
+    Membership.objects.create(user=officer, mission=other_mission, role="officer")
+    created = create_api_token(user=officer, mission=mission, name="t", scope="read", days=1)
+    api = Client(headers={"Authorization": f"Bearer {created.secret}"})
+    assert [m["name"] for m in api.get("/api/v1/missions").json()] == ["Embassy of Testland"]
+    assert api.get(f"/api/v1/missions/{other_mission.pk}").status_code == 404
+
+
+def test_sensitive_pages_ask_for_a_fresh_confirmation(admin: User, officer: User) -> None:
+    membership = officer.memberships.get()
+    client = signed_in_client(admin)
+    for url in (
+        reverse("accounts:tokens"),
+        reverse("accounts:security"),
+        reverse("accounts:mission_settings"),
+        reverse("accounts:member", kwargs={"membership_id": membership.pk}),
+    ):
+        assert client.get(url).url.startswith(reverse("accounts:reauth")), url
+    response = client.post(
+        reverse("accounts:member", kwargs={"membership_id": membership.pk}), {"role": "admin"}
+    )
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.role == "officer"
+    begin = client.post("/desk/security/keys/registration/begin/")
+    assert begin.status_code == 403
+
+
+def test_first_start_is_all_or_nothing(db: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from haven.core.models import Mission
+
+    with pytest.raises(CommandError, match="nothing was created"):
+        call_command("first_start", "--username", "bad name!", stdout=StringIO())
+    assert not User.objects.exists()
+    out = StringIO()
+    call_command("first_start", stdout=out)
+    assert "One-time password" in out.getvalue()
+    assert Mission.objects.count() == 1
+    again = StringIO()
+    call_command("first_start", stdout=again)
+    assert "already set up" in again.getvalue()

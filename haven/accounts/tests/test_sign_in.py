@@ -102,10 +102,11 @@ def test_unknown_user_and_wrong_password_answer_identically(officer: User) -> No
 def test_lockout_after_five_failures_is_per_username(officer: User) -> None:
     for _ in range(5):
         _login(Client(), officer.username, "wrong password number x")
-    locked = _login(Client(), officer.username, PASSWORD)
+    locked_client = Client()
+    locked = _login(locked_client, officer.username, PASSWORD)
+    assert locked_client.get("/desk/").url.startswith(LOGIN)
     assert locked.status_code == 429
     assert b"Too many failed attempts" in locked.content
-    assert "_auth_user_id" not in Client().session
     # Another username from the same address is unaffected.
     other = make_user(officer.memberships.first().mission)
     assert _login(Client(), other.username, PASSWORD).status_code == 302
@@ -147,11 +148,17 @@ def test_recovery_code_works_once(officer: User) -> None:
 
 
 def test_login_rotates_the_session_id(officer: User) -> None:
+    # A real, saved session planted before sign-in (session fixation) must not survive it.
     client = Client()
-    client.get(LOGIN)
-    client.cookies["sessionid"] = "attacker-chosen-session-id"
+    session = client.session
+    session["planted"] = True
+    session.save()
+    planted = session.session_key
+    client.cookies["sessionid"] = planted
     _login(client, officer.username, PASSWORD)
-    assert client.cookies["sessionid"].value != "attacker-chosen-session-id"
+    assert client.cookies["sessionid"].value != planted
+    assert not Session.objects.filter(session_key=planted).exists()
+    assert client.session.get("planted") is True  # the data moved, the key did not
 
 
 def test_idle_session_expires_after_30_minutes(officer: User) -> None:
@@ -189,7 +196,7 @@ def test_admin_can_end_all_sessions_of_a_member(admin: User, officer: User) -> N
     victim = signed_in_client(officer)
     assert victim.get("/desk/").status_code == 200
     membership = officer.memberships.get()
-    response = signed_in_client(admin).post(
+    response = signed_in_client(admin, reauthenticated=True).post(
         reverse("accounts:member_kill_sessions", kwargs={"membership_id": membership.pk})
     )
     assert response.status_code == 302
@@ -219,3 +226,44 @@ def test_sign_in_events_are_audited(officer: User) -> None:
     client.post(reverse("accounts:mfa_verify"), {"code": totp_code(officer)})
     actions = list(AuditEvent.objects.order_by("sequence").values_list("action", flat=True))
     assert actions[-3:] == ["auth.failed", "auth.login", "auth.mfa_verified"]
+
+
+def test_signing_in_again_does_not_extend_the_12_hours(officer: User) -> None:
+    client = Client()
+    start = timezone.now()
+    _login(client, officer.username, PASSWORD)
+    client.post(reverse("accounts:mfa_verify"), {"code": totp_code(officer)})
+    with time_machine.travel(start + timedelta(hours=11)):
+        _login(client, officer.username, PASSWORD)
+    with time_machine.travel(start + timedelta(hours=12, minutes=5)):
+        assert client.get("/desk/").status_code == 302
+
+
+def test_new_password_must_differ_from_the_one_time_password(mission: Any) -> None:
+    account = add_staff_user(actor=None, mission=mission, username="reuser", role="officer")
+    client = Client()
+    _login(client, "reuser", account.one_time_password)
+    otp = account.one_time_password
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": otp, "new_password1": otp, "new_password2": otp},
+    )
+    assert response.status_code == 200
+    assert "different from the current one" in response.content.decode()
+    account.user.refresh_from_db()
+    assert account.user.must_change_password
+
+
+def test_lockout_tables_hold_no_typed_name_address_or_browser(officer: User) -> None:
+    from axes.models import AccessAttempt, AccessLog
+
+    typed = "my-secret-password-typed-as-username"
+    client = Client(headers={"User-Agent": "Distinctive-Browser/1.0"}, REMOTE_ADDR="203.0.113.9")
+    for _ in range(2):
+        _login(client, typed, "whatever password 123")
+    _login(client, officer.username, PASSWORD)
+    stored = str(list(AccessAttempt.objects.values())) + str(list(AccessLog.objects.values()))
+    assert typed not in stored
+    assert "Distinctive-Browser" not in stored
+    assert "203.0.113.9" not in stored
+    assert not AccessLog.objects.exists()

@@ -108,3 +108,9 @@ def test_postgres_refuses_update_delete_and_truncate(chain: list[AuditEvent]) ->
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(sql)
     assert AuditEvent.objects.count() == 6
+
+
+def test_missing_head_file_is_reported(chain: list[AuditEvent], settings: Any) -> None:
+    settings.HAVEN_AUDIT_HEAD_FILE.unlink()
+    result = verify()
+    assert not result.ok and "head file is missing" in result.problem

@@ -118,9 +118,11 @@ def test_oversized_body_is_a_clear_400_not_a_crash(db: Any) -> None:
 
 
 def test_overlong_password_is_refused_before_hashing(officer: Any) -> None:
-    response = Client().post("/desk/login/", {"username": "otto", "password": "p" * 10_000})
+    client = Client()
+    response = client.post("/desk/login/", {"username": "otto", "password": "p" * 10_000})
     assert response.status_code == 200
-    assert "_auth_user_id" not in Client().session
+    assert "at most 128 characters" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def test_healthz_checks_the_database(db: Any) -> None:
@@ -275,10 +277,24 @@ def test_embedded_key_file_must_be_private(tmp_path: Path) -> None:
     assert result.returncode != 0 and "chmod 600" in result.stderr
 
 
-def test_admin_of_a_mission_is_not_an_admin_of_another(mission: Any, other_mission: Any) -> None:
-    admin_b = make_user(other_mission, "admin")
-    client = signed_in_client(admin_b)
-    assert "Embassy of Testland" not in client.get("/desk/members/").content.decode()
+def test_admin_of_a_mission_is_not_an_admin_of_another(officer: Any, other_mission: Any) -> None:
+    admin_b = make_user(other_mission, "admin", username="bertha")
+    members = signed_in_client(admin_b).get("/desk/members/").content.decode()
+    assert "bertha" in members
+    assert "otto" not in members
+
+
+def test_odd_input_is_a_clear_answer_not_a_crash(admin: Any) -> None:
+    client = signed_in_client(admin)
+    assert client.post("/desk/mission/", {"mission": str(10**20)}).status_code == 302
+    assert client.get("/desk/audit/", {"action": "a\x00b"}).status_code == 200
+
+
+def test_portal_only_host_answers_404_for_the_workspace(db: Any, settings: Any) -> None:
+    settings.HAVEN_FACE = "portal"
+    response = Client().get("/desk/anything-not-there/")
+    assert response.status_code == 404
+    assert "Sign out" not in response.content.decode()
 
 
 def test_missing_csrf_middleware_is_a_deploy_error(settings: Any) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from haven.accounts.services import add_staff_user
+from haven.accounts.models import Membership, Role
+from haven.accounts.services import AccountError, add_staff_user
 from haven.core.models import Mission
 
 DEMO_CONTACT = """Human rights officer: humanrights@demo-embassy.example
@@ -25,23 +28,31 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if Mission.objects.exists():
+        if Membership.objects.filter(role=Role.ADMIN).exists():
             self.stdout.write("Haven is already set up; nothing to do.")
             return
-        mission = Mission.objects.create(
-            name="Demo Embassy",
-            slug="demo",
-            country="KE",
-            timezone="Africa/Nairobi",
-            public_contact=DEMO_CONTACT,
-        )
-        account = add_staff_user(
-            actor=None, mission=mission, username=options["username"], role="admin"
-        )
+        try:
+            with transaction.atomic():
+                mission, _created = Mission.objects.get_or_create(
+                    slug="demo",
+                    defaults={
+                        "name": "Demo Embassy",
+                        "country": "KE",
+                        "timezone": "Africa/Nairobi",
+                        "public_contact": DEMO_CONTACT,
+                    },
+                )
+                account = add_staff_user(
+                    actor=None, mission=mission, username=options["username"], role="admin"
+                )
+        except (AccountError, ValidationError) as error:
+            raise CommandError(f"First start failed, nothing was created: {error}") from error
         bar = "=" * 64
+        # Browsers allow security keys on http://localhost, not on http://127.0.0.1.
+        host = "localhost" if settings.HAVEN_HOST == "127.0.0.1" else settings.HAVEN_HOST
         self.stdout.write(
             f"\n{bar}\n"
-            f"  Haven is ready. Sign in at http://{settings.HAVEN_HOST}:{settings.HAVEN_PORT}/desk/\n"
+            f"  Haven is ready. Sign in at http://{host}:{settings.HAVEN_PORT}/desk/\n"
             f"  Username:           {account.user.username}\n"
             f"  One-time password:  {account.one_time_password}\n"
             "  It is shown only now. You will choose your own password and set up\n"
