@@ -52,8 +52,12 @@ def tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.for_user(user).select_related("mission")
 
 
-def missions_of(user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("mission").order_by("mission__name")
+def membership_of(user: User, mission_id: int) -> Membership | None:
+    return Membership.objects.filter(user=user, mission_id=mission_id).first()
+
+
+def has_security_key(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
 
 
 def member_counts(mission: Mission) -> dict[str, int]:

@@ -15,7 +15,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp_webauthn.models import WebAuthnCredential
 from django_otp_webauthn.views import (
     BeginCredentialRegistrationView,
     CompleteCredentialAuthenticationView,
@@ -134,8 +133,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             return _after_sign_in(request)
         record(action="auth.mfa_failed", actor=user, obj=user)
         form.add_error("code", _("That code did not work. Codes work once; wait for a new one."))
-    has_key = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
-    return render(request, "accounts/mfa_verify.html", {"form": form, "has_security_key": has_key})
+    context = {"form": form, "has_security_key": selectors.has_security_key(user)}
+    return render(request, "accounts/mfa_verify.html", context)
 
 
 class SecurityKeySignIn(CompleteCredentialAuthenticationView):
@@ -218,9 +217,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
 def switch_mission(request: HttpRequest) -> HttpResponse:
     form = forms.MissionSwitchForm(request.POST)
     if form.is_valid():
-        membership = Membership.objects.filter(
-            user=cast(User, request.user), mission_id=form.cleaned_data["mission"]
-        ).first()
+        membership = selectors.membership_of(cast(User, request.user), form.cleaned_data["mission"])
         if membership is None:
             raise Http404
         request.session["haven_mission_id"] = membership.mission_id
