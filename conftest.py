@@ -33,6 +33,8 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     # Full-cost Argon2 would make the suite crawl; it is still Argon2.
     settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]
     settings.HAVEN_AUDIT_HEAD_FILE = tmp_path / "audit-head.json"
+    # Keys made during a test live and die with it, never in the repository's var/keys.
+    settings.HAVEN_KEY_DIR = tmp_path / "keys"
 
 
 @pytest.fixture

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "haven.core.middleware.RequestIdMiddleware",
+    "haven.crypto.middleware.DataKeyCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "haven.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -311,6 +312,20 @@ if PRODUCTION:
     LANGUAGE_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-haven-session"
     CSRF_COOKIE_NAME = "__Host-haven-csrf"
+
+# -- crypto --
+# Where the key-encryption keys and the blind-index key come from (docs/keys.md):
+# "file" (embedded): key files in HAVEN_KEY_DIR, created 0600 at first use;
+# "env" (production): a secrets directory the deployment mounts, never written by Haven.
+HAVEN_KEY_PROVIDER = ENV.get("HAVEN_KEY_PROVIDER", "file").strip().lower()
+if HAVEN_KEY_PROVIDER not in {"file", "env"}:
+    raise ImproperlyConfigured("HAVEN_KEY_PROVIDER must be 'file' or 'env'.")
+HAVEN_KEY_SECRETS_DIR = ENV.get("HAVEN_KEY_SECRETS_DIR", "")
+if HAVEN_KEY_PROVIDER == "env" and not HAVEN_KEY_SECRETS_DIR:
+    raise ImproperlyConfigured(
+        "HAVEN_KEY_PROVIDER=env needs HAVEN_KEY_SECRETS_DIR, the directory where the key"
+        " secrets are mounted."
+    )
 
 # Logs carry request ids and event names, never personal data.
 LOGGING = {

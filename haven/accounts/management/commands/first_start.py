@@ -15,6 +15,7 @@ from django.db import transaction
 from haven.accounts.models import Membership, Role
 from haven.accounts.services import AccountError, add_staff_user
 from haven.core.models import Mission
+from haven.crypto.keys import ensure_keys
 
 DEMO_CONTACT = """Human rights officer: humanrights@demo-embassy.example
 Signal: +000 000 000 000 (messages only)
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Creates the key files on an empty instance; refuses if data exists without them.
+        ensure_keys()
         if Membership.objects.filter(role=Role.ADMIN).exists():
             self.stdout.write("Haven is already set up; nothing to do.")
             return

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
+from haven.crypto.keys import ensure_keys
 from haven.wsgi import application
 
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="do not start the worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Refuse to serve with missing or exposed keys rather than fail on the first read.
+        ensure_keys()
         if settings.HAVEN_SERVE_STATIC:
             call_command("collectstatic", interactive=False, verbosity=0)
         # No server banner: responses say "haven", not the server's name and version.

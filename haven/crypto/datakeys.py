@@ -1,0 +1,85 @@
+"""Data keys: one random 256-bit key per data subject, stored only wrapped by the KEK.
+
+Invariant: an unwrapped data key exists only in the caller's hands and in the per-request
+cache (``haven.crypto.cache``); the database sees it wrapped, bound to its own row id and
+KEK version.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils.translation import gettext as _
+
+from haven.crypto import aead
+from haven.crypto.cache import cached_key, forget_key, remember_key
+from haven.crypto.errors import DecryptionError
+from haven.crypto.models import DataKey, EncryptedModel
+from haven.crypto.wrapping import unwrap_secret, wrap_secret
+
+_PURPOSE = "dek"
+
+
+def _cache_name(key_id: uuid.UUID) -> tuple[str, uuid.UUID]:
+    return (_PURPOSE, key_id)
+
+
+def new_data_key() -> DataKey:
+    """Create and store a new subject's data key, wrapped under the current KEK.
+
+    Call it inside the transaction that creates the subject, so a failed write leaves no key.
+    """
+    key_id = uuid.uuid4()
+    dek = aead.random_key()
+    version, wrapped = wrap_secret(dek, purpose=_PURPOSE, binding=key_id.bytes)
+    data_key = DataKey.objects.create(id=key_id, kek_version=version, wrapped=wrapped)
+    remember_key(_cache_name(key_id), dek)
+    return data_key
+
+
+def unwrap_data_key(data_key: DataKey) -> bytes:
+    """The plaintext data key, from the request's cache or unwrapped now."""
+    name = _cache_name(data_key.id)
+    dek = cached_key(name)
+    if dek is None:
+        dek = unwrap_secret(
+            data_key.wrapped,
+            version=data_key.kek_version,
+            purpose=_PURPOSE,
+            binding=data_key.id.bytes,
+            what=_("Data key %(id)s") % {"id": data_key.id},
+        )
+        remember_key(name, dek)
+    return dek
+
+
+def data_key_of(row: EncryptedModel) -> tuple[uuid.UUID, bytes]:
+    """The id and plaintext of the data key a row's fields are encrypted under.
+
+    Looks in the cache by id first, so rows of one subject cost one unwrap per request.
+    """
+    key_id = row.data_key_id
+    if key_id is None:
+        raise DecryptionError(
+            _("%(model)s row %(pk)s has no data key, so its encrypted fields cannot be read.")
+            % {"model": row._meta.label, "pk": row.pk}
+        )
+    dek = cached_key(_cache_name(key_id))
+    if dek is not None:
+        return key_id, dek
+    try:
+        data_key = row.data_key
+    except DataKey.DoesNotExist:
+        raise DecryptionError(
+            _(
+                "The data key of %(model)s row %(pk)s no longer exists (the subject was "
+                "shredded); its encrypted fields cannot be read."
+            )
+            % {"model": row._meta.label, "pk": row.pk}
+        ) from None
+    return key_id, unwrap_data_key(data_key)
+
+
+def forget_data_key(key_id: uuid.UUID) -> None:
+    """Drop a data key from this request's cache (after shredding it)."""
+    forget_key(_cache_name(key_id))

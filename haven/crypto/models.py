@@ -1,0 +1,98 @@
+"""Wrapped keys, and the base of every model that holds encrypted fields.
+
+Invariants: no row here holds a key in the clear, only wrapped under a KEK, together with the
+KEK version; the intake public key is the one exception and is public by design. Every row
+with encrypted fields inherits ``EncryptedModel``: a ``uid`` known before insert (the row
+identity the ciphertext is bound to) and ``data_key``, the key of the row's data subject.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.models import Mission
+
+
+class DataKey(models.Model):
+    """One data subject's data-encryption key (DEK), wrapped by a KEK.
+
+    Subjects are defenders, organisations, cases and submissions; every row that belongs to a
+    subject points here, so destroying this row makes all of them unreadable.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kek_version = models.PositiveIntegerField(db_index=True)
+    wrapped = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+
+    def __str__(self) -> str:
+        return f"data key {self.id}"
+
+    def __repr__(self) -> str:
+        return f"<DataKey: {self.id} kek_version={self.kek_version}>"
+
+
+class IntakeKey(models.Model):
+    """A mission's intake keypair (X25519). The portal seals to ``public_key``; only the
+    workspace, holding the KEK, can unwrap the private key and open what was sealed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+")
+    public_key = models.BinaryField(max_length=32)
+    # BLAKE2b-64 of the public key, hex: written into every sealed payload to find the key.
+    fingerprint = models.CharField(max_length=16, unique=True)
+    kek_version = models.PositiveIntegerField(db_index=True)
+    wrapped_private_key = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("intake key")
+        verbose_name_plural = _("intake keys")
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"intake key {self.fingerprint}"
+
+    def __repr__(self) -> str:
+        return f"<IntakeKey: {self.fingerprint} mission={self.mission_id}>"
+
+
+class EncryptedModel(models.Model):
+    """Base of every model with ``EncryptedTextField``/``EncryptedJSONField`` columns.
+
+    Set ``data_key`` to the subject's key before the first save: ``new_data_key()`` for a new
+    subject, the subject's own ``data_key`` for its dependent rows (a case's incidents use the
+    case's key). ``repr()`` shows the class and primary key only, never a field value.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    data_key_id: uuid.UUID | None
+
+    class Meta:
+        abstract = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: pk={self.pk}>"
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        """Keep blind indexes in step: saving a source field saves its index too."""
+        if update_fields is not None:
+            names = set(update_fields)
+            for field in self._meta.concrete_fields:
+                source = getattr(field, "blind_index_source", None)
+                if source in names:
+                    names.add(field.name)
+            update_fields = names
+        super().save(*args, update_fields=update_fields, **kwargs)
