@@ -28,6 +28,7 @@ install-dev: $(DEV_STAMP)
 ## make run: install, migrate, first-start setup, serve on http://127.0.0.1:8000
 run: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput --database keys
 	$(PY) manage.py first_start
 	$(PY) manage.py serve
 
@@ -72,6 +73,8 @@ deploy-check: install-dev
 	HAVEN_SECRET_KEY="deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=')" \
 	HAVEN_ALLOWED_HOSTS=haven.example.org \
 	HAVEN_DATABASE_URL=postgresql://haven@127.0.0.1:5432/haven \
+	HAVEN_KEYSTORE_URL=postgresql://haven_keys@127.0.0.1:5432/haven_keys \
+	HAVEN_KEY_PROVIDER=env HAVEN_KEY_SECRETS_DIR=/run/secrets/haven \
 	HAVEN_WEBAUTHN_RP_ID=haven.example.org \
 	HAVEN_WEBAUTHN_ORIGINS=https://haven.example.org \
 	$(PY) manage.py check --deploy --fail-level WARNING

@@ -10,6 +10,22 @@ import pytest
 from tests import factories
 
 
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Every test may use both databases: the data and the key store (``keys``).
+
+    Data rows and their keys always travel together, so a test that touches one touches the
+    other; declaring it on each test would only invite "queries to 'keys' not allowed".
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        if "databases" in kwargs:
+            continue
+        kwargs["databases"] = "__all__"
+        args = marker.args if marker else ()
+        item.add_marker(pytest.mark.django_db(*args, **kwargs), append=False)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """Let the test runner empty the audit table between transactional tests.

@@ -171,13 +171,16 @@ def _database_from_url(url: str) -> dict[str, object]:
 
 
 def _sqlite(path: Path) -> dict[str, object]:
+    # SQLite creates the file but not its folder; folders Haven makes are private.
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
         "OPTIONS": {
             # WAL lets readers work beside the writer; FULL makes every commit durable.
+            # secure_delete overwrites removed rows, so shredded keys leave no trace in free pages.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-            " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+            " PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; PRAGMA secure_delete=ON;",
             "transaction_mode": "IMMEDIATE",
         },
     }
@@ -186,9 +189,27 @@ def _sqlite(path: Path) -> dict[str, object]:
 _db_url = ENV.get("HAVEN_DATABASE_URL", "")
 if PRODUCTION and not _db_url.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("Production needs HAVEN_DATABASE_URL pointing at PostgreSQL.")
-DATABASES = {
-    "default": _database_from_url(_db_url) if _db_url else _sqlite(HAVEN_VAR_DIR / "haven.sqlite3")
-}
+_default_db = _database_from_url(_db_url) if _db_url else _sqlite(HAVEN_VAR_DIR / "haven.sqlite3")
+
+# The key store holds every subject's wrapped data key, apart from the data, so that a backup
+# of the data restored after a subject was shredded cannot read that subject (docs/keys.md).
+HAVEN_KEYSTORE_DIR = Path(ENV.get("HAVEN_KEYSTORE_DIR", str(HAVEN_VAR_DIR / "keystore"))).resolve()
+_keystore_url = ENV.get("HAVEN_KEYSTORE_URL", "")
+if PRODUCTION and not _keystore_url.startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured(
+        "Production needs HAVEN_KEYSTORE_URL: a PostgreSQL database of its own for the key store,"
+        " backed up apart from the data (docs/keys.md)."
+    )
+if _keystore_url:
+    _keys_db = _database_from_url(_keystore_url)
+elif _default_db["ENGINE"] == "django.db.backends.sqlite3":
+    _keys_db = _sqlite(HAVEN_KEYSTORE_DIR / "keystore.sqlite3")
+else:
+    # A development or test server: a database of its own on the same server.
+    _keys_db = {**_default_db, "NAME": f"{_default_db['NAME']}_keystore"}
+    _keys_db["TEST"] = {"NAME": f"{ENV.get('HAVEN_TEST_DATABASE_NAME', 'test_haven')}_keystore"}
+DATABASES = {"default": _default_db, "keys": _keys_db}
+DATABASE_ROUTERS = ["haven.crypto.router.KeyStoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -61,3 +61,24 @@ def signed_in_client(
         session[REAUTH_SESSION_KEY] = timezone.now().timestamp()
     session.save()
     return client
+
+
+class all_queries:
+    """Counts queries on every database (the data and the key store) inside a ``with``."""
+
+    def __enter__(self) -> all_queries:
+        from django.db import connections
+        from django.test.utils import CaptureQueriesContext
+
+        self._contexts = [CaptureQueriesContext(connections[alias]) for alias in connections]
+        for context in self._contexts:
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for context in self._contexts:
+            context.__exit__(*exc)
+
+    @property
+    def count(self) -> int:
+        return sum(len(context) for context in self._contexts)

@@ -15,6 +15,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 
 # A file-backed SQLite test database, so the canary scan can read what reaches the disk
 # (main file, -wal and -shm) exactly as an attacker with the disk would.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    _test_db = Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}.sqlite3"
-    DATABASES["default"]["TEST"] = {"NAME": str(_test_db)}
+for _alias, _database in DATABASES.items():
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _test_db = Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}-{_alias}.sqlite3"
+        _database["TEST"] = {"NAME": str(_test_db)}

@@ -301,15 +301,17 @@ def _create_key_file(path: Path) -> None:
 
 def wrapped_keys_exist() -> bool:
     """Whether the database holds anything wrapped under a KEK (data keys, intake keys)."""
-    from django.db import connection
+    from django.db import connections, router
 
     from haven.crypto.models import DataKey, IntakeKey
 
-    tables = set(connection.introspection.table_names())
-    return any(
-        model._meta.db_table in tables and model._default_manager.exists()
-        for model in (DataKey, IntakeKey)
-    )
+    for model in (DataKey, IntakeKey):
+        alias = router.db_for_read(model) or "default"
+        if model._meta.db_table in connections[alias].introspection.table_names() and (
+            model._default_manager.using(alias).exists()
+        ):
+            return True
+    return False
 
 
 _provider: KeyProvider | None = None

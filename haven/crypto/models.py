@@ -75,8 +75,14 @@ class EncryptedModel(models.Model):
     """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The key lives in the key store, another database: no constraint can span the two, and
+    # deleting a key (shredding) is done by ``shred_subject``, which removes the rows first.
     data_key = models.ForeignKey(
-        DataKey, on_delete=models.PROTECT, related_name="+", editable=False
+        DataKey,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        editable=False,
     )
     data_key_id: uuid.UUID | None
 

@@ -223,6 +223,9 @@ def _production(**env: str) -> subprocess.CompletedProcess[str]:
         "HAVEN_SECRET_KEY": "k" * 20 + "abcdefghijklmnopqrstuvwxyz0123456789",
         "HAVEN_ALLOWED_HOSTS": "haven.example.org",
         "HAVEN_DATABASE_URL": "postgresql://haven@127.0.0.1:5432/haven",
+        "HAVEN_KEYSTORE_URL": "postgresql://haven_keys@127.0.0.1:5432/haven_keys",
+        "HAVEN_KEY_PROVIDER": "env",
+        "HAVEN_KEY_SECRETS_DIR": "/run/secrets/haven",
         "HAVEN_WEBAUTHN_RP_ID": "haven.example.org",
         "HAVEN_WEBAUTHN_ORIGINS": "https://haven.example.org",
         "HAVEN_VAR_DIR": "/nonexistent",
@@ -251,6 +254,7 @@ def test_production_settings_load_with_safe_values() -> None:
         ("HAVEN_ALLOWED_HOSTS", "*", "HAVEN_ALLOWED_HOSTS"),
         ("HAVEN_DEBUG", "1", "HAVEN_DEBUG"),
         ("HAVEN_DATABASE_URL", "", "PostgreSQL"),
+        ("HAVEN_KEYSTORE_URL", "", "HAVEN_KEYSTORE_URL"),
         ("HAVEN_WEBAUTHN_RP_ID", "", "HAVEN_WEBAUTHN_RP_ID"),
     ],
 )
