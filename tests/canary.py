@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
-from django.db import connection
+from django.db import connections
 
 MAX_FILE = 512 * 1024 * 1024
 
@@ -66,30 +66,31 @@ def _search(blob: bytes, where: str, tokens: Iterable[str]) -> list[Hit]:
 
 
 def database_blobs() -> dict[str, bytes]:
-    """Every byte the database holds, as stored: SQLite files, or a pg_dump."""
-    if connection.vendor == "sqlite":
-        name = str(connection.settings_dict["NAME"])
-        if connection.is_in_memory_db():
-            raise AssertionError("the canary scan needs a file-backed SQLite test database")
-        blobs = {}
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            path = Path(name + suffix)
-            if path.exists():
-                blobs[path.name] = path.read_bytes()
-        return blobs
-    if connection.vendor == "postgresql":
-        params = connection.get_connection_params()
-        env = {**os.environ, "PGPASSWORD": str(params.get("password") or "")}
-        command = ["pg_dump", "--no-owner", "--data-only", "-d", str(params["dbname"])]
-        if params.get("host"):
-            command += ["-h", str(params["host"])]
-        if params.get("port"):
-            command += ["-p", str(params["port"])]
-        if params.get("user"):
-            command += ["-U", str(params["user"])]
-        dump = subprocess.run(command, env=env, capture_output=True, check=True, timeout=300)
-        return {"pg_dump": dump.stdout}
-    raise AssertionError(f"no canary scan for {connection.vendor}")
+    """Every byte the databases hold (the data and the key store), as stored: SQLite files,
+    or a pg_dump of each."""
+    blobs: dict[str, bytes] = {}
+    for alias in connections:
+        connection = connections[alias]
+        if connection.vendor == "sqlite":
+            name = str(connection.settings_dict["NAME"])
+            if connection.is_in_memory_db():
+                raise AssertionError("the canary scan needs file-backed SQLite test databases")
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path = Path(name + suffix)
+                if path.exists():
+                    blobs[f"{alias}:{path.name}"] = path.read_bytes()
+        elif connection.vendor == "postgresql":
+            params = connection.get_connection_params()
+            env = {**os.environ, "PGPASSWORD": str(params.get("password") or "")}
+            command = ["pg_dump", "--no-owner", "-d", str(params["dbname"])]
+            for flag, key in (("-h", "host"), ("-p", "port"), ("-U", "user")):
+                if params.get(key):
+                    command += [flag, str(params[key])]
+            dump = subprocess.run(command, env=env, capture_output=True, check=True, timeout=300)
+            blobs[f"{alias}:pg_dump"] = dump.stdout
+        else:
+            raise AssertionError(f"no canary scan for {connection.vendor}")
+    return blobs
 
 
 def scan(tokens: Iterable[str], folders: Iterable[Path] = ()) -> list[Hit]:
