@@ -22,4 +22,4 @@ def username_key(request: HttpRequest, credentials: dict[str, Any] | None) -> st
 
 
 def no_address(request: HttpRequest) -> str:
-    return "0.0.0.0"  # noqa: S104 (a placeholder stored by axes, never bound)
+    return "0.0.0.0"  # noqa: S104 (the same constant for everyone, stored by axes, never bound)
