@@ -24,6 +24,7 @@ import re
 import stat
 import tempfile
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,11 @@ from haven.crypto.errors import KeyConfigurationError, UnknownKeyVersion
 KEK_FILE = re.compile(r"^kek-(\d{4,})\.key$")
 BLIND_INDEX_FILE = "blind-index.key"
 KEY_BYTES = aead.KEY_BYTES
+# How long a process trusts its list of KEK versions before looking at the directory again, so
+# a long-running worker starts wrapping under a version added by ``keys_rotate`` (or mounted by
+# the deployment) without a restart. ``keys_rotate --retire`` waits at least this long after a
+# new version appears before it deletes an old one.
+VERSION_RECHECK_SECONDS = 10.0
 
 
 def kek_file_name(version: int) -> str:
@@ -85,18 +91,21 @@ class DirectoryKeyProvider(KeyProvider):
         self._keks: dict[int, bytes] = {}
         self._blind: bytes | None = None
         self._versions: tuple[int, ...] = ()
+        self._versions_read_at = 0.0
         self._lock = threading.Lock()
 
     # -- the interface
 
     def versions(self) -> tuple[int, ...]:
+        now = time.monotonic()
         with self._lock:
-            if self._versions:
+            if self._versions and now - self._versions_read_at < VERSION_RECHECK_SECONDS:
                 return self._versions
         self._ensure()
         versions = tuple(sorted(self._scan()))
         with self._lock:
             self._versions = versions
+            self._versions_read_at = now
         return versions
 
     def current_version(self) -> int:
@@ -160,6 +169,22 @@ class DirectoryKeyProvider(KeyProvider):
             self._keks.clear()
             self._blind = None
             self._versions = ()
+
+    def add_version(self) -> int:
+        """Create the next KEK version (``kek-NNNN.key``, 0600) and make it the current one.
+
+        Only a provider that creates keys may; a mounted secrets directory is never written.
+        """
+        if not self.creates_keys:
+            raise KeyConfigurationError(
+                _("Haven never writes to %(dir)s: mount the new key version there.") % self._names()
+            )
+        self._ensure()
+        with self._lock:
+            version = max(self._scan()) + 1
+            _create_key_file(self.directory / kek_file_name(version))
+        self.forget()
+        return version
 
     # -- files
 
@@ -354,6 +379,15 @@ def get_provider() -> KeyProvider:
         if _provider is None:
             _provider = _build_provider()
         return _provider
+
+
+def reload_provider() -> KeyProvider:
+    """Forget the keys and version list the process holds, so the next use reads the key
+    directory again (after ``keys_rotate`` adds or retires a version)."""
+    provider = get_provider()
+    if isinstance(provider, DirectoryKeyProvider):
+        provider.forget()
+    return provider
 
 
 def ensure_keys() -> KeyProvider:
