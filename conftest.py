@@ -51,6 +51,8 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.HAVEN_AUDIT_HEAD_FILE = tmp_path / "audit-head.json"
     # Keys made during a test live and die with it, never in the repository's var/keys.
     settings.HAVEN_KEY_DIR = tmp_path / "keys"
+    # A destruction certificate in the real var/ must never turn the suite into 410 pages.
+    settings.HAVEN_DESTRUCTION_CERTIFICATE = tmp_path / "destruction-certificate.json"
 
 
 @pytest.fixture

@@ -136,31 +136,24 @@ def main() -> None:
     _, seconds = _timed(make_keys)
     results.append((f"data keys created ({extra:,})", _rate(max(extra, 1), seconds)))
 
-    try:
-        from haven.crypto import rotation
-    except ImportError:
-        rotation = None  # type: ignore[assignment]
-    if rotation is not None and hasattr(rotation, "rotate"):
-        _report, seconds = _timed(lambda: rotation.rotate())  # type: ignore[attr-defined]
-        results.append(
-            (
-                f"key rotation, re-wrap of {args.keys:,} data keys",
-                f"{seconds:.2f} s ({_rate(args.keys, seconds)})",
-            )
-        )
+    from haven.crypto import rotation
 
-    try:
-        from haven.crypto import destruction
-    except ImportError:
-        destruction = None  # type: ignore[assignment]
-    if destruction is not None and hasattr(destruction, "destroy_everything"):
-        total = DataKey.objects.count()
-        _certificate, seconds = _timed(
-            lambda: destruction.destroy_everything(  # type: ignore[attr-defined]
-                confirmed_by=[(0, "bench-a"), (0, "bench-b")], reason="benchmark"
-            )
+    version = rotation.create_kek_version()
+    total = rotation.rows_to_rewrap(version)
+    _, seconds = _timed(lambda: rotation.rewrap_to(version))
+    results.append(
+        (f"key rotation: {total:,} keys re-wrapped", f"{seconds:.2f} s ({_rate(total, seconds)})")
+    )
+
+    from haven.crypto import destruction
+
+    total = DataKey.objects.count()
+    _certificate, seconds = _timed(
+        lambda: destruction.destroy_everything(
+            confirmed_by=[(0, "bench-a"), (0, "bench-b")], reason="benchmark"
         )
-        results.append((f"emergency destruction at {total:,} keys", f"{seconds * 1000:.0f} ms"))
+    )
+    results.append((f"emergency destruction at {total:,} keys", f"{seconds * 1000:.0f} ms"))
 
     print(f"| measure ({os.cpu_count()} cores) | result |\n|---|---|")
     for name, value in results:

@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "haven.core.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After an emergency destruction: a plain "data destroyed" page, not a crash.
+    "haven.crypto.destroyed.DestroyedStateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "haven.core.middleware.HavenLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -347,6 +349,11 @@ if HAVEN_KEY_PROVIDER == "env" and not HAVEN_KEY_SECRETS_DIR:
         "HAVEN_KEY_PROVIDER=env needs HAVEN_KEY_SECRETS_DIR, the directory where the key"
         " secrets are mounted."
     )
+# Written by emergency destruction (docs/emergency.md); while it exists the workspace and the
+# API answer "data destroyed" (haven.crypto.destroyed.DestroyedStateMiddleware).
+HAVEN_DESTRUCTION_CERTIFICATE = Path(
+    ENV.get("HAVEN_DESTRUCTION_CERTIFICATE", str(HAVEN_VAR_DIR / "destruction-certificate.json"))
+).resolve()
 
 # Logs carry request ids and event names, never personal data.
 LOGGING = {

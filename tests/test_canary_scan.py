@@ -140,3 +140,34 @@ def test_the_scan_sees_a_value_stored_in_the_clear(transactional_db: Any, missio
     row = _subject(mission, lambda field: new_token(field))
     type(row).objects.filter(pk=row.pk).update(status=clear)
     assert scan([clear])
+
+
+def test_after_emergency_destruction_nothing_is_found_and_nothing_decrypts(
+    transactional_db: Any, mission: Any, settings: Any, tmp_path: Path
+) -> None:
+    from haven.crypto.cache import key_scope
+    from haven.crypto.destruction import destroy_everything
+    from haven.crypto.errors import DecryptionError
+    from haven.crypto.keys import reload_provider
+
+    tokens: list[str] = []
+
+    def token(field: str) -> str:
+        tokens.append(new_token(field.replace("-", "")))
+        return tokens[-1]
+
+    rows = [PLANTERS[label](mission, token) for label in sorted(PLANTERS) for _ in range(20)]
+    destroy_everything(confirmed_by=[(1, "a"), (2, "b")], reason="canary")
+    reload_provider()
+    assert scan(tokens, [settings.HAVEN_KEY_DIR]) == []
+    readable = 0
+    for row in rows:
+        with key_scope():
+            fresh = type(row).objects.get(pk=row.pk)
+            for name in _encrypted_fields(type(row)):
+                try:
+                    getattr(fresh, name)
+                except DecryptionError:
+                    continue
+                readable += 1
+    assert readable == 0

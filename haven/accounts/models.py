@@ -111,3 +111,55 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class EmergencyAction(models.TextChoices):
+    DESTROY = "destroy", _("Destroy all data now")
+    ARM_TOKEN = "arm_token", _("Create a destruction token for later")
+
+
+class EmergencyRequest(models.Model):
+    """Emergency destruction (or the arming of a destruction token) started by one
+    administrator, waiting for a second, different administrator of the same mission.
+
+    It lapses at ``expires_at`` (15 minutes); a confirmed request is never reused.
+    """
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(_("action"), max_length=16, choices=EmergencyAction.choices)
+    reason = models.CharField(_("reason"), max_length=500)
+    started_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.pk})"
+
+
+class DestructionToken(models.Model):
+    """A pre-armed destruction token, armed by two administrators. Only its digest is kept;
+    any staff member of the mission who enters the secret triggers destruction, once."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    armed_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    confirmed_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"destruction token {self.pk}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from haven.accounts import views
+from haven.accounts import destruction_views, views
 
 app_name = "accounts"
 
@@ -33,4 +33,8 @@ urlpatterns = [
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("emergency/", destruction_views.emergency_page, name="emergency"),
+    path("emergency/start/", destruction_views.emergency_start, name="emergency_start"),
+    path("emergency/confirm/", destruction_views.emergency_confirm, name="emergency_confirm"),
+    path("emergency/token/", destruction_views.emergency_use_token, name="emergency_use_token"),
 ]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.dispatch import receiver
 
 from haven.audit.services import record
-from haven.crypto.signals import subject_shredded
+from haven.crypto.signals import everything_destroyed, subject_shredded
 
 
 @receiver(subject_shredded)
@@ -29,3 +29,38 @@ def audit_shredding(
         fields=sorted(counts),
         reason=reason,
     )
+
+
+class _Confirmer:
+    """Who confirmed a destruction, as the audit log keeps actors: an id and a username."""
+
+    is_authenticated = True
+
+    def __init__(self, pk: int | None, username: str) -> None:
+        self.pk = pk
+        self.username = username
+
+    def get_username(self) -> str:
+        return self.username
+
+
+@receiver(everything_destroyed)
+def audit_emergency_destruction(
+    sender: Any,
+    certificate: dict[str, Any],
+    confirmed_by: list[tuple[int | None, str]],
+    reason: str,
+    rehearsal: bool = False,
+    **kwargs: Any,
+) -> None:
+    # One event per person who confirmed, so each carries its own actor; the counts and the
+    # state hash are in the certificate, which the object id names by its hash.
+    for user_id, username in confirmed_by or [(None, "")]:
+        record(
+            action="emergency.rehearsed" if rehearsal else "emergency.destroyed",
+            actor=cast(Any, _Confirmer(user_id, username)) if username else None,
+            object_type="crypto.destruction",
+            object_id=str(certificate.get("state_hash", "")),
+            fields=["kek", "blind_index_key", "data_keys", "intake_keys"],
+            reason=reason,
+        )

@@ -58,6 +58,13 @@ def forget_key(name: Hashable) -> None:
         store.pop(name, None)
 
 
+def forget_all() -> None:
+    """Drop every key of the current scope (emergency destruction)."""
+    store = _unwrapped.get()
+    if store is not None:
+        store.clear()
+
+
 def cached_count() -> int:
     store = _unwrapped.get()
     return 0 if store is None else len(store)
