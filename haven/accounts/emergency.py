@@ -105,12 +105,14 @@ def confirm_request(
         raise EmergencyError(
             _("A second, different administrator must confirm. You started this request.")
         )
+    # Whoever started it must still be entitled to, now.
+    _refuse_unless_admin(request.started_by, mission)
     _confirm_identity(actor, password, code)
     with transaction.atomic():
-        # Only one confirmation can win, even if two arrive at once.
-        claimed = EmergencyRequest.objects.filter(pk=request.pk, confirmed_at__isnull=True).update(
-            confirmed_by=actor, confirmed_at=timezone.now()
-        )
+        # Only one confirmation can win, even if two arrive at once, and only in time.
+        claimed = EmergencyRequest.objects.filter(
+            pk=request.pk, confirmed_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(confirmed_by=actor, confirmed_at=timezone.now())
         if not claimed:
             raise EmergencyError(_("This request was already confirmed."))
         record(

@@ -35,6 +35,7 @@ from haven.crypto import cache
 from haven.crypto.errors import CryptoError
 from haven.crypto.keys import BLIND_INDEX_FILE, KEK_FILE, get_provider
 from haven.crypto.models import DataKey, IntakeKey
+from haven.crypto.shredding import flush_key_store
 from haven.crypto.signals import everything_destroyed
 
 logger = logging.getLogger(__name__)
@@ -351,10 +352,7 @@ def _wipe_intake_keys(rehearse: bool) -> tuple[int, bytes]:
 
 def _flush_write_ahead_log(alias: str) -> None:
     """Push the removal out of SQLite's write-ahead log and truncate it to nothing."""
-    connection = connections[alias]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    flush_key_store(alias)
 
 
 # -- the record -----------------------------------------------------------------------------
@@ -376,7 +374,7 @@ def _write_certificate(certificate: Certificate) -> Path:
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # names who confirmed and why: for the operator only
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -215,6 +215,16 @@ class DirectoryKeyProvider(KeyProvider):
                 return
             if not self.creates_keys or self._wrapped_keys_exist():
                 raise KeyConfigurationError(self._missing_message(keks, has_blind))
+            if Path(settings.HAVEN_DESTRUCTION_CERTIFICATE).exists():
+                # After an emergency destruction, no new key is made behind anyone's back.
+                raise KeyConfigurationError(
+                    _(
+                        "The data on this server was destroyed (%(path)s). Haven makes no new"
+                        " keys here; set up a new server, or remove the certificate to start"
+                        " again from nothing."
+                    )
+                    % {"path": settings.HAVEN_DESTRUCTION_CERTIFICATE}
+                )
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._check_directory()
             if not keks:

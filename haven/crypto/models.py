@@ -85,6 +85,9 @@ class EncryptedModel(models.Model):
         editable=False,
     )
     data_key_id: uuid.UUID | None
+    # True on the model that owns the key (a defender, an organisation, a case, a
+    # submission); its dependent rows share that key and cannot be shredded on their own.
+    is_data_subject: bool = False
 
     class Meta:
         abstract = True

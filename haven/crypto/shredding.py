@@ -8,6 +8,7 @@ they would stay behind, unreadable.
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -37,6 +38,12 @@ def shred_subject(subject: EncryptedModel, *, actor: Any, reason: str) -> dict[s
     """
     if not reason.strip():
         raise CryptoError(_("Say why this record is being destroyed."))
+    if not getattr(type(subject), "is_data_subject", False):
+        # A dependent row (a note, an incident) shares its subject's key: shredding it
+        # would destroy the whole subject. Shred the subject, or delete the row.
+        raise CryptoError(
+            _("Only a whole record (a person, an organisation, a case) can be shredded.")
+        )
     key_id = subject.data_key_id
     if key_id is None:
         raise CryptoError(_("This record has no data key to destroy."))
@@ -66,13 +73,30 @@ def shred_data_key(
         )
     forget_data_key(key_id)
     # Runs at once, or when a caller's enclosing transaction commits.
-    transaction.on_commit(lambda: _flush_key_store(keys_alias), using=keys_alias)
+    transaction.on_commit(lambda: flush_key_store(keys_alias), using=keys_alias)
     return counts
 
 
-def _flush_key_store(alias: str) -> None:
-    """Push the deletion out of SQLite's write-ahead log so no old page keeps the key."""
+def flush_key_store(alias: str, *, attempts: int = 50, pause: float = 0.1) -> None:
+    """Push deletions out of SQLite's write-ahead log into the (securely overwritten) main
+    file, so no old page keeps a destroyed key.
+
+    A reader elsewhere holding an old snapshot makes the checkpoint "busy"; it is retried
+    for a few seconds, and a key store that still cannot be flushed is an error, not silence.
+    """
     connection = connections[alias]
-    if connection.vendor == "sqlite":
+    if connection.vendor != "sqlite":
+        return
+    for _attempt in range(attempts):
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log, _done = cursor.fetchone()
+        if not busy:
+            return
+        time.sleep(pause)
+    raise CryptoError(
+        _(
+            "The key was destroyed, but another process kept the key store busy, so its old"
+            " pages are not overwritten yet. Run the same action again in a minute."
+        )
+    )

@@ -20,6 +20,8 @@ from haven.crypto.models import EncryptedModel
 
 
 class Subject(MissionScopedModel, EncryptedModel):
+    is_data_subject = True
+
     name = EncryptedTextField(blank=True)
     nickname = EncryptedTextField(blank=True)
     phone = EncryptedTextField(blank=True)

@@ -214,3 +214,16 @@ def test_benchmark_destruction_of_100000_data_keys(mission: Any, key_dir: Path) 
         f"\nemergency destruction, {total} data keys: {wall:.0f} ms wall, steps "
         f"{certificate.timings_ms}; rehearsal {rehearsal.duration_ms:.0f} ms {rehearsal.timings_ms}"
     )
+
+
+def test_no_new_keys_are_made_after_destruction(mission: Any, key_dir: Path, settings: Any) -> None:
+    from haven.crypto.errors import KeyConfigurationError
+    from haven.crypto.keys import ensure_keys, reload_provider
+
+    make_subject(mission, name="Jane")
+    destroy_everything(confirmed_by=[(1, "a"), (2, "b")], reason="test")
+    reload_provider()
+    with pytest.raises(KeyConfigurationError, match="was destroyed"):
+        ensure_keys()
+    assert not list(key_dir.glob("kek-*.key"))
+    assert oct(Path(settings.HAVEN_DESTRUCTION_CERTIFICATE).stat().st_mode & 0o777) == "0o600"

@@ -96,3 +96,11 @@ def test_an_old_copy_of_the_data_restored_after_shredding_cannot_be_read(
     with pytest.raises(DecryptionError, match="shredded"):
         restored.name  # noqa: B018
     assert Subject.objects.get(pk=kept.pk).name == "John Defender"
+
+
+def test_a_dependent_row_cannot_be_shredded_alone(mission: Any, officer: Any) -> None:
+    subject = make_subject(mission, name="Jane")
+    note = SubjectNote.objects.create(subject=subject, data_key=subject.data_key, body="met")
+    with pytest.raises(CryptoError, match="whole record"):
+        shred_subject(note, actor=officer, reason="tidy up")
+    assert Subject.objects.get(pk=subject.pk).name == "Jane"
