@@ -154,6 +154,11 @@ def use_token(*, actor: User, mission: Mission, secret: str) -> Certificate:
     if token is None:
         record(action="emergency.token_refused", actor=actor, mission=mission)
         raise EmergencyError(_("That is not a usable destruction token. Nothing was destroyed."))
+    # The two who armed it must still hold that authority now (over every mission hosted).
+    for armer in (token.armed_by, token.confirmed_by):
+        if armer is None or not armer.is_active:
+            raise EmergencyError(_("That token's administrators no longer hold office."))
+        _refuse_unless_admin(armer, mission)
     with transaction.atomic():
         claimed = DestructionToken.objects.filter(pk=token.pk, used_at__isnull=True).update(
             used_at=timezone.now(), used_by=actor

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils.translation import gettext as _
 
 from haven.crypto import keys
@@ -245,6 +245,12 @@ def rows_using(version: int) -> list[str]:
     return named
 
 
+# A process may have wrapped a key under the old version just before it noticed the new one
+# (VERSION_RECHECK_SECONDS), and its insert may then wait for the database (SQLite's busy
+# timeout is 10 s). Retiring waits out both, with a margin.
+RETIRE_AFTER_SECONDS = keys.VERSION_RECHECK_SECONDS + 10.0 + 5.0
+
+
 def retire_old_versions(*, now: float | None = None) -> RetireResult:
     """Retire every KEK version older than the current one that no row uses any more.
 
@@ -270,12 +276,22 @@ def retire_old_versions(*, now: float | None = None) -> RetireResult:
     assert isinstance(provider, DirectoryKeyProvider)
     current_file = provider.directory / kek_file_name(current)
     age = (time.time() if now is None else now) - current_file.stat().st_mtime
-    if age < keys.VERSION_RECHECK_SECONDS:
-        result.wait_seconds = keys.VERSION_RECHECK_SECONDS - age
+    if age < RETIRE_AFTER_SECONDS:
+        result.wait_seconds = RETIRE_AFTER_SECONDS - age
         return result
-    for version in free:
-        _destroy_key_file(provider.directory / kek_file_name(version))
-        result.retired.append(version)
+    alias = router.db_for_write(DataKey)
+    with transaction.atomic(using=alias):
+        # No new key may be written while the last check and the deletion happen.
+        if connections[alias].vendor == "postgresql":
+            with connections[alias].cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {DataKey._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        for version in free:
+            users = rows_using(version)
+            if users:
+                result.in_use[version] = users
+                continue
+            _destroy_key_file(provider.directory / kek_file_name(version))
+            result.retired.append(version)
     reload_provider()
     return result
 

@@ -202,3 +202,15 @@ def test_one_admin_alone_cannot_arm_a_token(admin: Any, subject: Subject) -> Non
     _start(admin, "arm_token")
     response = _confirm(admin, EmergencyRequest.objects.get(), offset=1)
     assert response.status_code == 400 and not DestructionToken.objects.exists()
+
+
+def test_a_token_stops_working_when_its_armers_lose_office(
+    admin: Any, second_admin: Any, officer: Any, subject: Subject
+) -> None:
+    secret = _arm_token(admin, second_admin)
+    Membership.objects.filter(user=second_admin).update(role="officer")
+    response = signed_in_client(officer).post(
+        reverse("accounts:emergency_use_token"), {"token": secret}
+    )
+    assert response.status_code == 400
+    assert _readable(subject)

@@ -128,6 +128,7 @@ def test_retiring_refuses_a_version_in_use_and_destroys_it_once_unused(
     assert old_file.exists()
 
     monkeypatch.setattr(keys, "VERSION_RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(rotation, "RETIRE_AFTER_SECONDS", 0.0)
     output = _rotate("--no-new-version", "--retire")
     assert "Retired key-encryption key version 1" in output
     assert not old_file.exists()
