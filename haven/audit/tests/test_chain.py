@@ -67,7 +67,9 @@ def test_deleted_event_is_detected(chain: list[AuditEvent]) -> None:
 
 def test_deleted_and_renumbered_events_are_detected(chain: list[AuditEvent]) -> None:
     _as_attacker("DELETE FROM audit_auditevent WHERE sequence = 4", [])
-    _as_attacker("UPDATE audit_auditevent SET sequence = sequence - 1 WHERE sequence > 4", [])
+    # Two steps, so no row ever collides with another on the unique sequence.
+    _as_attacker("UPDATE audit_auditevent SET sequence = sequence + 1000 WHERE sequence > 4", [])
+    _as_attacker("UPDATE audit_auditevent SET sequence = sequence - 1001 WHERE sequence > 1000", [])
     assert verify().broken_at == 4
 
 
