@@ -28,7 +28,7 @@ install-dev: $(DEV_STAMP)
 ## make run: install, migrate, first-start setup, serve on http://127.0.0.1:8000
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py migrate --noinput --database keys
+	$(PY) manage.py migrate --noinput --database keys --verbosity 0
 	$(PY) manage.py first_start
 	$(PY) manage.py serve
 
