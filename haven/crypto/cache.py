@@ -12,7 +12,7 @@ Python cannot promise to wipe memory; dropping every reference is the most it ca
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 _unwrapped: contextvars.ContextVar[dict[Hashable, bytes] | None] = contextvars.ContextVar(
@@ -49,6 +49,15 @@ def remember_key(name: Hashable, key: bytes) -> None:
     store = _unwrapped.get()
     if store is not None:
         store[name] = key
+
+
+def cached_or(name: Hashable, unwrap: Callable[[], bytes]) -> bytes:
+    """The key named ``name`` from this scope's cache, or ``unwrap()`` and remember it."""
+    key = cached_key(name)
+    if key is None:
+        key = unwrap()
+        remember_key(name, key)
+    return key
 
 
 def forget_key(name: Hashable) -> None:

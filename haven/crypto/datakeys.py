@@ -12,7 +12,7 @@ import uuid
 from django.utils.translation import gettext as _
 
 from haven.crypto import aead
-from haven.crypto.cache import cached_key, forget_key, remember_key
+from haven.crypto.cache import cached_key, cached_or, forget_key, remember_key
 from haven.crypto.errors import DecryptionError
 from haven.crypto.models import DataKey, EncryptedModel
 from haven.crypto.wrapping import unwrap_secret, wrap_secret
@@ -39,18 +39,16 @@ def new_data_key() -> DataKey:
 
 def unwrap_data_key(data_key: DataKey) -> bytes:
     """The plaintext data key, from the request's cache or unwrapped now."""
-    name = _cache_name(data_key.id)
-    dek = cached_key(name)
-    if dek is None:
-        dek = unwrap_secret(
+    return cached_or(
+        _cache_name(data_key.id),
+        lambda: unwrap_secret(
             data_key.wrapped,
             version=data_key.kek_version,
             purpose=_PURPOSE,
             binding=data_key.id.bytes,
             what=_("Data key %(id)s") % {"id": data_key.id},
-        )
-        remember_key(name, dek)
-    return dek
+        ),
+    )
 
 
 def data_key_of(row: EncryptedModel) -> tuple[uuid.UUID, bytes]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from abc import ABCMeta, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -83,7 +84,7 @@ class EncryptedCol(Col):
         raise EncryptedFieldError(field.misuse_message(_("ordered")))
 
 
-class EncryptedField(models.Field):  # type: ignore[type-arg]
+class EncryptedField(models.Field, metaclass=ABCMeta):  # type: ignore[type-arg]
     """What both encrypted fields share; subclasses only encode and decode plaintext."""
 
     descriptor_class = EncryptedAttribute
@@ -91,11 +92,13 @@ class EncryptedField(models.Field):  # type: ignore[type-arg]
 
     # -- plaintext <-> bytes (subclasses)
 
+    @abstractmethod
     def encode(self, value: Any) -> bytes:
-        raise NotImplementedError
+        """The plaintext bytes of a Python value."""
 
+    @abstractmethod
     def decode(self, data: bytes) -> Any:
-        raise NotImplementedError
+        """The Python value of plaintext bytes."""
 
     def none_is_null(self) -> bool:
         """Whether ``None`` is stored as SQL NULL (which shows that the value is empty)."""

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from nacl import bindings
 
 from haven.core.models import Mission
-from haven.crypto.cache import cached_key, remember_key
+from haven.crypto.cache import cached_or
 from haven.crypto.errors import DecryptionError, UnknownKeyVersion
 from haven.crypto.models import IntakeKey
 from haven.crypto.wrapping import unwrap_secret, wrap_secret
@@ -96,17 +96,16 @@ def intake_keypair(mission: Mission, key_fingerprint: bytes, *, what: str) -> tu
             % {"what": what, "fingerprint": key_fingerprint.hex(), "mission": mission.slug}
         ) from None
     public_key = bytes(intake_key.public_key)
-    name = (_PURPOSE, intake_key.id)
-    private_key = cached_key(name)
-    if private_key is None:
-        private_key = unwrap_secret(
+    private_key = cached_or(
+        (_PURPOSE, intake_key.id),
+        lambda: unwrap_secret(
             intake_key.wrapped_private_key,
             version=intake_key.kek_version,
             purpose=_PURPOSE,
             binding=_binding(intake_key.id, intake_key.mission_id, public_key),
             what=_("Intake key %(fingerprint)s") % {"fingerprint": intake_key.fingerprint},
-        )
-        remember_key(name, private_key)
+        ),
+    )
     return public_key, private_key
 
 
