@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import throwaway_instance
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -44,15 +40,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default SQLite)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="haven-bench-"))
-    os.environ["HAVEN_VAR_DIR"] = str(work / "var")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    if args.database_url:
-        os.environ["HAVEN_DATABASE_URL"] = args.database_url
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    work = throwaway_instance(args.database_url)
     from django.db import connections
 
     from haven.core.models import Mission
@@ -64,8 +52,6 @@ def main() -> None:
     from haven.crypto.streams import decrypt_stream, encrypt_stream
     from tests.testapp.models import Subject
 
-    for alias in connections:
-        call_command("migrate", database=alias, verbosity=0)
     results: list[tuple[str, str]] = [("database", connections["default"].vendor)]
     mission = Mission.objects.create(name="Bench", slug="bench", country="KE")
 

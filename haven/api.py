@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -18,6 +19,8 @@ from haven.accounts.api import router as accounts_router
 from haven.accounts.models import ApiToken, TokenScope
 from haven.accounts.services import authenticate_api_token
 from haven.core.api import router as core_router
+from haven.registry.api import router as registry_router
+from haven.registry.services import PossibleDuplicates, RegistryError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,6 +46,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
+api.add_router("/", registry_router)
 
 
 @api.exception_handler(Http404)
@@ -56,3 +60,23 @@ def unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
         "detail": _("A valid API token is needed: send it as “Authorization: Bearer …”.")
     }
     return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A service refused the input: 422, with the messages by field where there is one."""
+    assert isinstance(exc, ValidationError)
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    detail = " ".join(message for messages in errors.values() for message in messages)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(RegistryError)
+def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A registry rule refused the change: 409, with the reason (and possible duplicates)."""
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, PossibleDuplicates):
+        body["duplicates"] = [
+            {"id": match.entry.pk, "reasons": match.reasons} for match in exc.matches
+        ]
+    return api.create_response(request, body, status=409)

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "haven.crypto",
     "haven.accounts",
     "haven.audit",
+    "haven.registry",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,11 @@ HAVEN_SERVE_STATIC = _bool("HAVEN_SERVE_STATIC", not PRODUCTION)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Uploads are kept in memory, never in a temporary file, and cut off beyond this size.
+FILE_UPLOAD_HANDLERS = ["haven.core.uploads.MemoryOnlyUploadHandler"]
+HAVEN_UPLOAD_MAX_BYTES = int(ENV.get("HAVEN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+# A registry import refuses files with more data lines than this.
+HAVEN_IMPORT_MAX_ROWS = int(ENV.get("HAVEN_IMPORT_MAX_ROWS", "50000"))
 
 # Headers of SECURITY.md item 9.
 SECURE_CONTENT_TYPE_NOSNIFF = True

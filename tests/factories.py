@@ -82,3 +82,26 @@ class all_queries:
     @property
     def count(self) -> int:
         return sum(len(context) for context in self._contexts)
+
+
+def make_defender(mission: Mission, *, actor: User | None = None, **fields: Any) -> Any:
+    """A defender created through the registry's service (duplicates allowed)."""
+    from haven.registry.services import ChannelInput, create_defender
+
+    n = next(_counter)
+    channels = [ChannelInput(*spec) for spec in fields.pop("channels", [])]
+    values = {"name": f"Defender {n}", **fields}
+    return create_defender(
+        mission=mission, actor=actor, channels=channels, allow_duplicates=True, **values
+    )
+
+
+def make_organisation(mission: Mission, *, actor: User | None = None, **fields: Any) -> Any:
+    from haven.registry.services import ChannelInput, create_organisation
+
+    n = next(_counter)
+    channels = [ChannelInput(*spec) for spec in fields.pop("channels", [])]
+    values = {"name": f"Organisation {n}", "kind": "registered", **fields}
+    return create_organisation(
+        mission=mission, actor=actor, channels=channels, allow_duplicates=True, **values
+    )

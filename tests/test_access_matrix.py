@@ -16,11 +16,27 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
 from haven.core.access import ALL_ROLES, access_of
-from tests.factories import make_mission, make_user, signed_in_client
+from haven.registry import services as registry
+from haven.registry.models import (
+    Affiliation,
+    ConsentRecord,
+    ContactChannel,
+    Defender,
+    Organisation,
+    Relation,
+)
+from tests.factories import (
+    make_defender,
+    make_mission,
+    make_organisation,
+    make_user,
+    signed_in_client,
+)
 
 # Public API routes are few and deliberate: each is named here.
 PUBLIC_API_ROUTES = {"api:openapi-json"}
@@ -28,6 +44,8 @@ PUBLIC_API_ROUTES = {"api:openapi-json"}
 # shows but no one outside the mission may see in the workspace or the API.
 MARKER = "zq7canary"
 MISSION_MARKER = "Mission A qx9"
+# Registry records of mission A are named "<kind> zq7canary".
+REGISTRY_KINDS = ("Defender", "Organisation", "Relative")
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,27 @@ class World:
         self.outsider_token = create_api_token(
             user=self.outsider, mission=self.other_mission, name="b", scope="write", days=30
         )
+        # The registry: a defender (with a channel, consent, relation) in an organisation.
+        admin = self.members["admin"]
+        self.organisation = make_organisation(
+            self.mission, name=f"Organisation {MARKER}", channels=[("email", "org@example.org")]
+        )
+        self.defender = make_defender(
+            self.mission, name=f"Defender {MARKER}", channels=[("phone", "+254712345678")]
+        )
+        self.consent = registry.record_consent(
+            entry=self.defender,
+            actor=admin,
+            scope="raise_named",
+            channel="in_person",
+            given_on=timezone.localdate(),
+        )
+        self.affiliation = registry.add_affiliation(
+            defender=self.defender, organisation=self.organisation, actor=admin
+        )
+        self.relation = registry.add_relation(
+            defender=self.defender, actor=admin, kind="family", name=f"Relative {MARKER}"
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -99,6 +138,12 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "membership_id": lambda w, role: Membership.objects.get(user=w.members["officer"]).pk,
     "token_id": lambda w, role: w.tokens.get(role, w.tokens["officer"]).token.pk,
     "mission_id": lambda w, role: w.mission.pk,
+    "defender_id": lambda w, role: w.defender.pk,
+    "organisation_id": lambda w, role: w.organisation.pk,
+    "channel_id": lambda w, role: w.defender.channels.get().pk,
+    "consent_id": lambda w, role: w.consent.pk,
+    "affiliation_id": lambda w, role: w.affiliation.pk,
+    "relation_id": lambda w, role: w.relation.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -225,22 +270,45 @@ def _snapshot(world: World) -> list[Any]:
         list(members.values_list("pk", "role")),
         [(u.pk, u.password, u.sessions_valid_after) for u in world.members.values()],
         [t.token.__class__.objects.get(pk=t.token.pk).revoked_at for t in world.tokens.values()],
+        # The registry: rows, and what changes when they are edited or withdrawn.
+        list(Defender.objects.values_list("pk", "updated_at")),
+        list(Organisation.objects.values_list("pk", "updated_at")),
+        list(ContactChannel.objects.values_list("pk", "preferred")),
+        list(ConsentRecord.objects.values_list("pk", "withdrawn_at")),
+        list(Affiliation.objects.values_list("pk", "ended_on")),
+        list(Relation.objects.values_list("pk")),
     ]
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "api"], ids=lambda r: r.name)
 def test_api_scope(route: Route, world: World) -> None:
     # Mission A's members reach their own mission; mission B's token reaches none of it.
+    # Viewers and auditors are refused (403) what their role does not cover, and no registry
+    # record of the mission reaches them.
     for role, created in world.tokens.items():
         client = Client(headers={"Authorization": f"Bearer {created.secret}"})
         response = client.get(_url(route, world, role))
-        assert response.status_code in {200, 404, 405}, (route.name, role)
+        assert response.status_code in {200, 403, 404, 405}, (route.name, role)
+        if role in {"viewer", "auditor"}:
+            body = _body(response)
+            assert not any(f"{kind} {MARKER}" in body for kind in REGISTRY_KINDS), (
+                route.name,
+                role,
+            )
     outsider = Client(headers={"Authorization": f"Bearer {world.outsider_token.secret}"})
-    response = outsider.get(_url(route, world, "outsider"))
-    if route.params:
+    url = _url(route, world, "outsider")
+    before = _snapshot(world)
+    response = outsider.get(url)
+    if response.status_code == 405:
+        # A write-only route: an empty body is refused (422) before any lookup, or the
+        # object is not found; either way nothing of mission A changes or shows.
+        response = outsider.post(url, {}, content_type="application/json")
+        assert response.status_code in {404, 422}, route.name
+    elif route.params:
         assert response.status_code == 404, route.name
     body = _body(response)
     assert MARKER not in body and MISSION_MARKER not in body, route.name
+    assert _snapshot(world) == before, route.name
 
 
 def test_matrix_covers_every_role_pair() -> None:

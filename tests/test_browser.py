@@ -164,3 +164,62 @@ def test_security_key_added_then_used_to_sign_in(
     page.wait_for_url(f"{base}/desk/")
     assert page.get_by_role("heading", name="Desk", exact=True).is_visible()
     context.close()
+
+
+def test_officer_registers_a_defender_finds_them_by_phone_and_is_warned_of_a_duplicate(
+    page: Any, live_server: Any, transactional_db: Any
+) -> None:
+    from haven.registry.consent import allows
+    from haven.registry.models import Defender
+
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    officer = make_user(mission, "officer", username="registrar")
+    base = live_server.url
+    page.goto(f"{base}/desk/login/")
+    page.get_by_label("Username").fill("registrar")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/desk/mfa/verify/")
+    page.get_by_label("Code from your authenticator app").fill(totp_code(officer))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/desk/")
+
+    # A new defender with two channels.
+    page.get_by_role("link", name="Defenders").first.click()
+    page.get_by_role("link", name="Add a defender").click()
+    page.get_by_label("Name", exact=True).fill("Amina Otieno")
+    page.get_by_label("Region").fill("Rift Valley")
+    page.get_by_label("Land and territory").check()
+    page.locator("#id_channels-0-channel_type").select_option("signal")
+    page.locator("#id_channels-0-value").fill("+254 712 345 678")
+    page.locator("#id_channels-0-safety_notes").fill("Evenings only")
+    page.locator("#id_channels-1-channel_type").select_option("email")
+    page.locator("#id_channels-1-value").fill("amina@example.org")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Amina Otieno").wait_for()
+
+    # Her consent to a public statement, recorded on her page.
+    page.get_by_role("link", name="Record consent").click()
+    page.get_by_label("What they agree to").select_option("public_statement")
+    page.get_by_label("How it was given").select_option("in_person")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_role("heading", name="Amina Otieno").wait_for()
+    assert page.get_by_role("cell", name="In force").is_visible()
+    assert allows(Defender.objects.get(), "public_statement")
+
+    # Found by her phone number typed another way.
+    page.get_by_role("link", name="All defenders").click()
+    page.get_by_label("Exact name, phone number or e-mail address").fill("0712 345678")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("link", name="Amina Otieno").is_visible()
+    assert "1 defender" in page.locator("caption").inner_text()
+
+    # A second entry with her number: warned before anything is saved.
+    page.get_by_role("link", name="Add a defender").click()
+    page.get_by_label("Name", exact=True).fill("A. Otieno")
+    page.locator("#id_channels-0-channel_type").select_option("whatsapp")
+    page.locator("#id_channels-0-value").fill("0712345678")
+    page.get_by_role("button", name="Save").click()
+    warning = page.get_by_role("alert")
+    assert "Possible duplicate of Amina Otieno (same phone)." in warning.inner_text()
+    assert Defender.objects.count() == 1

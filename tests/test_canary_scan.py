@@ -63,6 +63,98 @@ def _note(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
     )
 
 
+@planter("registry.Defender")
+def _defender(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.registry.services import create_defender
+
+    defender = create_defender(
+        mission=mission,
+        actor=None,
+        allow_duplicates=True,
+        name=token("name"),
+        known_as=token("knownas"),
+        place=token("place"),
+        notes=token("notes"),
+    )
+    # Identity tags are vocabulary codes, which no token is: the model's own save path
+    # encrypts whatever the list holds, so a token stands in for a code here.
+    defender.identity_tags = [token("identitytag")]
+    defender.save()
+    return defender
+
+
+@planter("registry.Organisation")
+def _organisation(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.registry.services import create_organisation
+
+    return create_organisation(
+        mission=mission,
+        actor=None,
+        allow_duplicates=True,
+        name=token("orgname"),
+        kind="informal",
+        notes=token("orgnotes"),
+    )
+
+
+@planter("registry.ContactChannel")
+def _channel(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.registry.services import ChannelInput, create_defender
+
+    defender = create_defender(
+        mission=mission,
+        actor=None,
+        allow_duplicates=True,
+        name=token("name"),
+        channels=[ChannelInput("intermediary", token("channel"), token("safety"))],
+    )
+    return defender.channels.get()
+
+
+@planter("registry.Affiliation")
+def _affiliation(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.registry.services import add_affiliation
+
+    return add_affiliation(
+        defender=_defender(mission, token),
+        organisation=_organisation(mission, token),
+        actor=None,  # type: ignore[arg-type]
+        role=token("role"),
+    )
+
+
+@planter("registry.Relation")
+def _relation(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.registry.services import add_relation
+
+    return add_relation(
+        defender=_defender(mission, token),
+        actor=None,  # type: ignore[arg-type]
+        kind="family",
+        name=token("relative"),
+        details=token("relativedetails"),
+    )
+
+
+@planter("registry.ConsentRecord")
+def _consent(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.registry.services import record_consent, withdraw_consent
+
+    consent = record_consent(
+        entry=_defender(mission, token),
+        actor=None,
+        scope="share_missions",
+        channel="in_person",
+        given_on=timezone.localdate(),
+        given_by="family",
+        given_by_name=token("giver"),
+        detail=token("recipients"),
+    )
+    return withdraw_consent(consent=consent, actor=None, reason="other", note=token("withdrawal"))
+
+
 def _encrypted_fields(model: type[EncryptedModel]) -> list[str]:
     return [
         f.name

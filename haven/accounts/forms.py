@@ -90,6 +90,11 @@ class AddMemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    sees_identity_tags = forms.BooleanField(
+        label=_("May see defenders' identity tags"),
+        required=False,
+        help_text=_("Administrators always see them; officers only when this is ticked."),
+    )
 
 
 class TokenForm(forms.Form):

@@ -51,6 +51,14 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # Identity tags (gender, ethnicity, religion…) are protected apart from the rest of a
+    # defender's record (DOMAIN.md safety rule 4): administrators see them, officers only
+    # when an administrator has allowed it.
+    sees_identity_tags = models.BooleanField(
+        _("may see identity tags"),
+        default=False,
+        help_text=_("Officers see defenders' identity tags only when this is ticked."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MembershipQuerySet)()
@@ -67,6 +75,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.username} @ {self.mission.slug} ({self.role})"
+
+    @property
+    def may_see_identity_tags(self) -> bool:
+        return self.role == Role.ADMIN or (self.role == Role.OFFICER and self.sees_identity_tags)
 
 
 class TokenScope(models.TextChoices):

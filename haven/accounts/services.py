@@ -103,23 +103,31 @@ def _refuse_losing_last_admin(membership: Membership) -> None:
         )
 
 
-def change_role(*, actor: User, membership: Membership, role: str) -> Membership:
+def change_role(
+    *, actor: User, membership: Membership, role: str, sees_identity_tags: bool | None = None
+) -> Membership:
+    """Change a member's role and, if given, whether they may see identity tags."""
     if role not in Role.values:
         raise AccountError(_("Choose one of the listed roles."))
-    if role == membership.role:
+    changed = [] if role == membership.role else ["role"]
+    if sees_identity_tags is not None and sees_identity_tags != membership.sees_identity_tags:
+        changed.append("sees_identity_tags")
+    if not changed:
         return membership
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if role != Role.ADMIN:
             _refuse_losing_last_admin(membership)
         membership.role = role
-        membership.save(update_fields=["role"])
+        if sees_identity_tags is not None:
+            membership.sees_identity_tags = sees_identity_tags
+        membership.save(update_fields=changed)
         record(
             action="member.role_changed",
             actor=actor,
             mission=membership.mission,
             obj=membership,
-            fields=["role"],
+            fields=changed,
         )
     return membership
 

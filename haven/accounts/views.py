@@ -291,13 +291,17 @@ def member_add(request: HttpRequest) -> HttpResponse:
 @reauthenticate
 def member_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _member(request, membership_id)
-    form = forms.RoleForm(request.POST or None, initial={"role": membership.role})
+    form = forms.RoleForm(
+        request.POST or None,
+        initial={"role": membership.role, "sees_identity_tags": membership.sees_identity_tags},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.change_role(
                 actor=request.user,  # type: ignore[arg-type]
                 membership=membership,
                 role=form.cleaned_data["role"],
+                sees_identity_tags=form.cleaned_data["sees_identity_tags"],
             )
         except services.AccountError as error:
             form.add_error(None, str(error))

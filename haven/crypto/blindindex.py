@@ -6,7 +6,9 @@ hex characters. Normalisation, by kind:
 
 * ``name`` (any free text): Unicode NFKC, case-folded, runs of white space made one space,
   trimmed;
-* ``phone``: the decimal digits only, in any script (Arabic-Indic ``٠٧١٢`` is ``0712``);
+* ``phone``: the decimal digits only, in any script (Arabic-Indic ``٠٧١٢`` is ``0712``), and
+  of those the last nine: the national number without the country code or trunk prefix, so
+  ``+254 712 345 678`` and ``0712 345678`` are one number. Shorter numbers are kept whole;
 * ``email``: NFKC, trimmed, lower-cased.
 
 An empty normalised value indexes as ``""`` (so empty fields never look like duplicates).
@@ -32,6 +34,9 @@ from haven.crypto.values import Sealed
 KINDS = ("name", "phone", "email")
 DIGEST_BYTES = 16
 INDEX_LENGTH = DIGEST_BYTES * 2
+# National significant numbers are at most nine or ten digits in most numbering plans; the
+# last nine tell numbers apart within a mission's registry whatever prefix was typed.
+PHONE_DIGITS = 9
 _PERSON = b"haven.blindidx"
 
 
@@ -49,7 +54,7 @@ def normalise(value: str, kind: str) -> str:
     """The form of ``value`` that is hashed: equal for values a person would call equal."""
     if kind == "phone":
         digits = (unicodedata.decimal(char, None) for char in unicodedata.normalize("NFKC", value))
-        return "".join(str(digit) for digit in digits if digit is not None)
+        return "".join(str(digit) for digit in digits if digit is not None)[-PHONE_DIGITS:]
     if kind == "email":
         return unicodedata.normalize("NFKC", value).strip().lower()
     if kind == "name":

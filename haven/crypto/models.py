@@ -105,3 +105,16 @@ class EncryptedModel(models.Model):
                     names.add(field.name)
             update_fields = names
         super().save(*args, update_fields=update_fields, **kwargs)
+
+    def move_to_key(self, data_key: DataKey) -> None:
+        """Put this row under another subject's key (merging two records into one).
+
+        Opens every encrypted field under the old key first, so the next ``save()`` encrypts
+        them all under the new one; saving it is the caller's job, in its transaction.
+        """
+        from haven.crypto.fields import EncryptedField
+
+        for field in self._meta.concrete_fields:
+            if isinstance(field, EncryptedField):
+                getattr(self, field.attname)
+        self.data_key = data_key

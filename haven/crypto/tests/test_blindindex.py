@@ -26,6 +26,7 @@ from tests.testapp.models import Subject
         ("Amina\tOtieno\n", "AMINA OTIENO", "name"),
         ("+254 (712) 345-678", "254712345678", "phone"),
         ("٠٧١٢٣٤٥", "0712345", "phone"),  # Arabic-Indic digits
+        ("+254 712 345 678", "0712 345678", "phone"),  # country code or trunk prefix
         ("  Amina@Example.ORG ", "amina@example.org", "email"),
     ],
 )

@@ -1,0 +1,565 @@
+"""API: defenders, organisations, affiliations and consent, with the workspace's services
+and scopes. A token acts in its one mission; only administrators and officers reach the
+registry; another mission's ids answer 404; identity tags follow the member's permission."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Model
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from haven.accounts.models import Membership, User
+from haven.audit.services import record_read
+from haven.core.models import CASEWORK_ROLES, Mission
+from haven.registry import consent, selectors, services
+from haven.registry.models import (
+    Affiliation,
+    ConsentRecord,
+    Defender,
+    Organisation,
+)
+
+router = Router(tags=["registry"])
+
+
+# -- schemas
+
+
+class ChannelIn(Schema):
+    channel_type: str
+    value: str
+    safety_notes: str = ""
+    preferred: bool = False
+
+
+class ChannelOut(ChannelIn):
+    id: int
+
+
+class EntryIn(Schema):
+    name: str
+    country: str = ""
+    region: str = ""
+    work_focus: list[str] = []
+    visibility: str = "discreet"
+    notes: str = ""
+    channels: list[ChannelIn] = []
+    allow_duplicate: bool = False
+
+
+class DefenderIn(EntryIn):
+    known_as: list[str] = []
+    place: str = ""
+    actor_type: str = ""
+    identity_tags: list[str] | None = None
+
+
+class OrganisationIn(EntryIn):
+    kind: str
+
+
+class EntryPatch(Schema):
+    name: str | None = None
+    country: str | None = None
+    region: str | None = None
+    work_focus: list[str] | None = None
+    visibility: str | None = None
+    notes: str | None = None
+
+
+class DefenderPatch(EntryPatch):
+    known_as: list[str] | None = None
+    place: str | None = None
+    actor_type: str | None = None
+    identity_tags: list[str] | None = None
+
+
+class OrganisationPatch(EntryPatch):
+    kind: str | None = None
+
+
+class EntrySummary(Schema):
+    id: int
+    name: str
+    country: str
+    region: str
+    work_focus: list[str]
+    visibility: str
+    risk_level: str
+    updated_at: datetime.datetime
+
+
+class DefenderSummary(EntrySummary):
+    known_as: list[str]
+    actor_type: str
+
+
+class OrganisationSummary(EntrySummary):
+    kind: str
+
+
+class AffiliationOut(Schema):
+    id: int
+    defender_id: int
+    organisation_id: int
+    role: str
+    started_on: datetime.date | None
+    ended_on: datetime.date | None
+
+
+class RelationOut(Schema):
+    id: int
+    kind: str
+    linked_defender_id: int | None
+    name: str
+    details: str
+
+
+class ConsentIn(Schema):
+    scope: str
+    channel: str
+    given_on: datetime.date
+    given_by: str = "person"
+    given_by_name: str = ""
+    expires_on: datetime.date | None = None
+    detail: str = ""
+
+
+class ConsentOut(Schema):
+    id: int
+    scope: str
+    channel: str
+    given_by: str
+    given_by_name: str
+    detail: str
+    given_on: datetime.date
+    expires_on: datetime.date | None
+    withdrawn_at: datetime.datetime | None
+    withdrawal_reason: str
+    in_force: bool
+
+
+class DefenderOut(DefenderSummary):
+    place: str
+    notes: str
+    identity_tags: list[str] | None
+    channels: list[ChannelOut]
+    affiliations: list[AffiliationOut]
+    relations: list[RelationOut]
+    consents: list[ConsentOut]
+
+
+class OrganisationOut(OrganisationSummary):
+    notes: str
+    channels: list[ChannelOut]
+    affiliations: list[AffiliationOut]
+    consents: list[ConsentOut]
+
+
+class DefenderPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[DefenderSummary]
+
+
+class OrganisationPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[OrganisationSummary]
+
+
+class Filters(Schema):
+    q: str = ""
+    work_focus: str = ""
+    region: str = ""
+    risk_level: str = ""
+    visibility: str = ""
+    organisation: int | None = None
+    page: int = 1
+
+
+class AffiliationIn(Schema):
+    defender_id: int
+    organisation_id: int
+    role: str = ""
+    started_on: datetime.date | None = None
+    ended_on: datetime.date | None = None
+
+
+class EndIn(Schema):
+    ended_on: datetime.date
+
+
+class WithdrawIn(Schema):
+    reason: str
+    note: str = ""
+
+
+# -- scope
+
+
+def _membership(request: HttpRequest) -> Membership:
+    """The token owner's membership of the token's mission, if it may use the registry."""
+    token = request.auth  # type: ignore[attr-defined]
+    membership = (
+        Membership.objects.filter(user=token.user, mission=token.mission)
+        .select_related("mission", "user")
+        .first()
+    )
+    if membership is None or membership.role not in CASEWORK_ROLES:
+        raise HttpError(403, _("Only administrators and officers may use the registry."))
+    return membership
+
+
+def _user_and_mission(request: HttpRequest) -> tuple[User, Mission]:
+    membership = _membership(request)
+    return membership.user, membership.mission
+
+
+def _get(request: HttpRequest, model: type[Model], pk: int) -> Any:
+    user, mission = _user_and_mission(request)
+    found = model.objects.for_user(user, mission=mission).filter(pk=pk).first()  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404
+    return found
+
+
+def _refuse_identity_tags(membership: Membership, tags: list[str] | None) -> None:
+    if tags is not None and not membership.may_see_identity_tags:
+        raise HttpError(403, _("You are not allowed to see or set identity tags."))
+
+
+# -- output
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _channels(entry: Defender | Organisation) -> list[ChannelOut]:
+    return [
+        ChannelOut(
+            id=c.pk,
+            channel_type=c.channel_type,
+            value=c.value,
+            safety_notes=c.safety_notes,
+            preferred=c.preferred,
+        )
+        for c in entry.channels.all()
+    ]
+
+
+def _affiliation(row: Affiliation) -> AffiliationOut:
+    return AffiliationOut(
+        id=row.pk,
+        defender_id=row.defender_id,
+        organisation_id=row.organisation_id,
+        role=row.role,
+        started_on=row.started_on,
+        ended_on=row.ended_on,
+    )
+
+
+def _consents(entry: Defender | Organisation) -> list[ConsentOut]:
+    in_force = set(
+        consent.records_of(entry).filter(consent.in_force()).values_list("pk", flat=True)
+    )
+    return [_consent(row, row.pk in in_force) for row in consent.records_of(entry)]
+
+
+def _consent(row: ConsentRecord, in_force: bool) -> ConsentOut:
+    return ConsentOut(
+        id=row.pk,
+        scope=row.scope,
+        channel=row.channel,
+        given_by=row.given_by,
+        given_by_name=row.given_by_name,
+        detail=row.detail,
+        given_on=row.given_on,
+        expires_on=row.expires_on,
+        withdrawn_at=row.withdrawn_at,
+        withdrawal_reason=row.withdrawal_reason,
+        in_force=in_force,
+    )
+
+
+def _summary_fields(entry: Defender | Organisation) -> dict[str, Any]:
+    return {
+        "id": entry.pk,
+        "name": entry.name,
+        "country": entry.country,
+        "region": entry.region,
+        "work_focus": list(entry.work_focus),
+        "visibility": entry.visibility,
+        "risk_level": entry.risk_level,
+        "updated_at": entry.updated_at,
+    }
+
+
+def _defender_summary(defender: Defender) -> DefenderSummary:
+    return DefenderSummary(
+        **_summary_fields(defender),
+        known_as=_lines(defender.known_as),
+        actor_type=defender.actor_type,
+    )
+
+
+def _organisation_summary(organisation: Organisation) -> OrganisationSummary:
+    return OrganisationSummary(**_summary_fields(organisation), kind=organisation.kind)
+
+
+def _defender_out(defender: Defender, membership: Membership) -> DefenderOut:
+    record_read(actor=membership.user, mission=membership.mission, obj=defender)
+    return DefenderOut(
+        **_defender_summary(defender).dict(),
+        place=defender.place,
+        notes=defender.notes,
+        identity_tags=list(defender.identity_tags) if membership.may_see_identity_tags else None,
+        channels=_channels(defender),
+        affiliations=[_affiliation(row) for row in defender.affiliations.all()],
+        relations=[
+            RelationOut(
+                id=row.pk,
+                kind=row.kind,
+                linked_defender_id=row.linked_id,
+                name=row.name,
+                details=row.details,
+            )
+            for row in defender.relations.all()
+        ],
+        consents=_consents(defender),
+    )
+
+
+def _organisation_out(organisation: Organisation, membership: Membership) -> OrganisationOut:
+    record_read(actor=membership.user, mission=membership.mission, obj=organisation)
+    return OrganisationOut(
+        **_organisation_summary(organisation).dict(),
+        notes=organisation.notes,
+        channels=_channels(organisation),
+        affiliations=[_affiliation(row) for row in organisation.affiliations.all()],
+        consents=_consents(organisation),
+    )
+
+
+def _filters(query: Filters) -> selectors.RegistryFilters:
+    return selectors.RegistryFilters(
+        q=query.q,
+        work_focus=query.work_focus,
+        region=query.region,
+        risk_level=query.risk_level,
+        visibility=query.visibility,
+        organisation=query.organisation,
+    )
+
+
+def _entry_values(payload: EntryIn | EntryPatch, *, exclude_unset: bool) -> dict[str, Any]:
+    values = payload.dict(exclude_unset=exclude_unset, exclude={"channels", "allow_duplicate"})
+    if exclude_unset:
+        values = {name: value for name, value in values.items() if value is not None}
+    if "known_as" in values:
+        values["known_as"] = "\n".join(values["known_as"])
+    if values.get("identity_tags") is None:
+        values.pop("identity_tags", None)
+    if not values.get("country", True):
+        values.pop("country")
+    return values
+
+
+def _channel_inputs(channels: list[ChannelIn]) -> list[services.ChannelInput]:
+    return [
+        services.ChannelInput(c.channel_type, c.value, c.safety_notes, c.preferred)
+        for c in channels
+    ]
+
+
+# -- defenders
+
+
+@router.get("/defenders", response=DefenderPage, summary="Defenders, 50 a page, filtered")
+def defenders(request: HttpRequest, query: Query[Filters]) -> DefenderPage:
+    user, mission = _user_and_mission(request)
+    page = selectors.defender_page(user, mission, _filters(query), query.page)
+    return DefenderPage(
+        count=page.paginator.count,
+        page=page.number,
+        pages=page.paginator.num_pages,
+        results=[_defender_summary(defender) for defender in page.object_list],
+    )
+
+
+@router.post("/defenders", response={201: DefenderOut}, summary="Register a defender")
+def create_defender(request: HttpRequest, payload: DefenderIn) -> Status[DefenderOut]:
+    membership = _membership(request)
+    _refuse_identity_tags(membership, payload.identity_tags)
+    defender = services.create_defender(
+        mission=membership.mission,
+        actor=membership.user,
+        channels=_channel_inputs(payload.channels),
+        allow_duplicates=payload.allow_duplicate,
+        **_entry_values(payload, exclude_unset=False),
+    )
+    return Status(201, _defender_out(defender, membership))
+
+
+@router.get("/defenders/{defender_id}", response=DefenderOut, summary="A defender's record")
+def defender(request: HttpRequest, defender_id: int) -> DefenderOut:
+    return _defender_out(_get(request, Defender, defender_id), _membership(request))
+
+
+@router.patch("/defenders/{defender_id}", response=DefenderOut, summary="Change a defender")
+def change_defender(request: HttpRequest, defender_id: int, payload: DefenderPatch) -> DefenderOut:
+    membership = _membership(request)
+    found: Defender = _get(request, Defender, defender_id)
+    _refuse_identity_tags(membership, payload.identity_tags)
+    services.update_entry(
+        entry=found, actor=membership.user, changes=_entry_values(payload, exclude_unset=True)
+    )
+    return _defender_out(found, membership)
+
+
+# -- organisations
+
+
+@router.get("/organisations", response=OrganisationPage, summary="Organisations, 50 a page")
+def organisations(request: HttpRequest, query: Query[Filters]) -> OrganisationPage:
+    user, mission = _user_and_mission(request)
+    page = selectors.organisation_page(user, mission, _filters(query), query.page)
+    return OrganisationPage(
+        count=page.paginator.count,
+        page=page.number,
+        pages=page.paginator.num_pages,
+        results=[_organisation_summary(row) for row in page.object_list],
+    )
+
+
+@router.post("/organisations", response={201: OrganisationOut}, summary="Register one")
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[OrganisationOut]:
+    membership = _membership(request)
+    organisation = services.create_organisation(
+        mission=membership.mission,
+        actor=membership.user,
+        channels=_channel_inputs(payload.channels),
+        allow_duplicates=payload.allow_duplicate,
+        **_entry_values(payload, exclude_unset=False),
+    )
+    return Status(201, _organisation_out(organisation, membership))
+
+
+@router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="One")
+def organisation(request: HttpRequest, organisation_id: int) -> OrganisationOut:
+    return _organisation_out(_get(request, Organisation, organisation_id), _membership(request))
+
+
+@router.patch("/organisations/{organisation_id}", response=OrganisationOut, summary="Change")
+def change_organisation(
+    request: HttpRequest, organisation_id: int, payload: OrganisationPatch
+) -> OrganisationOut:
+    membership = _membership(request)
+    found: Organisation = _get(request, Organisation, organisation_id)
+    services.update_entry(
+        entry=found, actor=membership.user, changes=_entry_values(payload, exclude_unset=True)
+    )
+    return _organisation_out(found, membership)
+
+
+# -- affiliations
+
+
+@router.get(
+    "/defenders/{defender_id}/affiliations",
+    response=list[AffiliationOut],
+    summary="A defender's organisations",
+)
+def affiliations(request: HttpRequest, defender_id: int) -> list[AffiliationOut]:
+    found: Defender = _get(request, Defender, defender_id)
+    return [_affiliation(row) for row in found.affiliations.all()]
+
+
+@router.post("/affiliations", response={201: AffiliationOut}, summary="Add an affiliation")
+def add_affiliation(request: HttpRequest, payload: AffiliationIn) -> Status[AffiliationOut]:
+    membership = _membership(request)
+    row = services.add_affiliation(
+        defender=_get(request, Defender, payload.defender_id),
+        organisation=_get(request, Organisation, payload.organisation_id),
+        actor=membership.user,
+        role=payload.role,
+        started_on=payload.started_on,
+        ended_on=payload.ended_on,
+    )
+    return Status(201, _affiliation(row))
+
+
+@router.post(
+    "/affiliations/{affiliation_id}/end", response=AffiliationOut, summary="End an affiliation"
+)
+def end_affiliation(request: HttpRequest, affiliation_id: int, payload: EndIn) -> AffiliationOut:
+    membership = _membership(request)
+    row: Affiliation = _get(request, Affiliation, affiliation_id)
+    services.end_affiliation(affiliation=row, actor=membership.user, ended_on=payload.ended_on)
+    return _affiliation(row)
+
+
+# -- consent
+
+
+def _record_consent(
+    request: HttpRequest, entry: Defender | Organisation, payload: ConsentIn
+) -> Status[ConsentOut]:
+    row = services.record_consent(entry=entry, actor=_membership(request).user, **payload.dict())
+    in_force = consent.records_of(entry).filter(consent.in_force(), pk=row.pk).exists()
+    return Status(201, _consent(row, in_force))
+
+
+@router.get(
+    "/defenders/{defender_id}/consents", response=list[ConsentOut], summary="A defender's consent"
+)
+def defender_consents(request: HttpRequest, defender_id: int) -> list[ConsentOut]:
+    return _consents(_get(request, Defender, defender_id))
+
+
+@router.post(
+    "/defenders/{defender_id}/consents", response={201: ConsentOut}, summary="Record consent"
+)
+def record_defender_consent(
+    request: HttpRequest, defender_id: int, payload: ConsentIn
+) -> Status[ConsentOut]:
+    return _record_consent(request, _get(request, Defender, defender_id), payload)
+
+
+@router.get(
+    "/organisations/{organisation_id}/consents",
+    response=list[ConsentOut],
+    summary="An organisation's consent",
+)
+def organisation_consents(request: HttpRequest, organisation_id: int) -> list[ConsentOut]:
+    return _consents(_get(request, Organisation, organisation_id))
+
+
+@router.post(
+    "/organisations/{organisation_id}/consents",
+    response={201: ConsentOut},
+    summary="Record an organisation's consent",
+)
+def record_organisation_consent(
+    request: HttpRequest, organisation_id: int, payload: ConsentIn
+) -> Status[ConsentOut]:
+    return _record_consent(request, _get(request, Organisation, organisation_id), payload)
+
+
+@router.post("/consents/{consent_id}/withdraw", response=ConsentOut, summary="Withdraw consent")
+def withdraw_consent(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> ConsentOut:
+    membership = _membership(request)
+    row: ConsentRecord = _get(request, ConsentRecord, consent_id)
+    row = services.withdraw_consent(
+        consent=row, actor=membership.user, reason=payload.reason, note=payload.note
+    )
+    return _consent(row, in_force=False)
