@@ -102,7 +102,11 @@ def _form_page(
 def _filters(request: HttpRequest) -> tuple[forms.RegistryFilterForm, selectors.RegistryFilters]:
     regions = selectors.regions(_user(request), _mission(request))
     form = forms.RegistryFilterForm(request.GET or None, regions=regions)
-    values = form.cleaned_data if form.is_valid() else {}
+    # A filter with an unknown value is dropped on its own; the others still apply.
+    values: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        values = form.cleaned_data
     filters = selectors.RegistryFilters(
         q=values.get("q", ""),
         work_focus=values.get("work_focus", ""),

@@ -255,3 +255,11 @@ def test_viewers_and_auditors_see_no_registry(mission: Any, role: str) -> None:
     client = signed_in_client(make_user(mission, role))
     assert client.get(reverse("registry:defenders")).status_code == 403
     assert client.get(defender.get_absolute_url()).status_code == 403
+
+
+def test_an_unknown_filter_value_does_not_cancel_the_search(mission: Any, officer: Any) -> None:
+    make_defender(mission, name="Amina Otieno", region="Coast")
+    make_defender(mission, name="Joseph Kamau", region="Coast")
+    page = _list(signed_in_client(officer), q="Amina Otieno", region="Atlantis")[0]
+    text = page.content.decode()
+    assert "Amina Otieno" in text and "Joseph Kamau" not in text
