@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,24 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 def _test_settings(settings: Any, tmp_path: Path) -> None:
     # Full-cost Argon2 would make the suite crawl; it is still Argon2.
     settings.PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher"]
+    # Receipts too: the smallest Argon2id cost libsodium allows (the code path is the same).
+    settings.HAVEN_RECEIPT_KDF_OPSLIMIT = 1
+    settings.HAVEN_RECEIPT_KDF_MEMLIMIT = 8192
     settings.HAVEN_AUDIT_HEAD_FILE = tmp_path / "audit-head.json"
     # Keys made during a test live and die with it, never in the repository's var/keys.
     settings.HAVEN_KEY_DIR = tmp_path / "keys"
     # A destruction certificate in the real var/ must never turn the suite into 410 pages.
     settings.HAVEN_DESTRUCTION_CERTIFICATE = tmp_path / "destruction-certificate.json"
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """A request in another language leaves it active in the thread; the next test starts in
+    the default language whatever the last one asked for."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "haven.accounts",
     "haven.audit",
     "haven.registry",
+    "haven.intake",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +309,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Uploads are kept in memory, never in a temporary file, and cut off beyond this size.
 FILE_UPLOAD_HANDLERS = ["haven.core.uploads.MemoryOnlyUploadHandler"]
 HAVEN_UPLOAD_MAX_BYTES = int(ENV.get("HAVEN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+# Receipt passphrases are stretched with Argon2id at this cost (libsodium's "interactive":
+# about 70 ms and 64 MiB on one core), so guessing them offline costs as much.
+HAVEN_RECEIPT_KDF_OPSLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_OPSLIMIT", "2"))
+HAVEN_RECEIPT_KDF_MEMLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_MEMLIMIT", str(64 * 1024 * 1024)))
 # A registry import refuses files with more data lines than this.
 HAVEN_IMPORT_MAX_ROWS = int(ENV.get("HAVEN_IMPORT_MAX_ROWS", "50000"))
 

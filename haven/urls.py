@@ -20,6 +20,7 @@ if settings.HAVEN_FACE in {"workspace", "both"}:
         path("desk/", include("haven.accounts.urls")),
         path("desk/audit/", include("haven.audit.urls")),
         path("desk/registry/", include("haven.registry.urls")),
+        path("desk/intake/", include("haven.intake.urls")),
         path("desk/security/keys/", include("haven.accounts.webauthn_urls")),
         path("desk/language/", public(set_language), name="set_language"),
         path("api/v1/", api.urls),
@@ -37,8 +38,12 @@ if settings.HAVEN_SERVE_STATIC:
 
 if settings.HAVEN_FACE in {"portal", "both"}:
     # The portal carries its language in the path: no language cookie on HRD-facing pages.
+    from haven.intake.urls import portal_urlpatterns as intake_portal_urlpatterns
+
     urlpatterns += i18n_patterns(
-        path("", include((portal_urlpatterns, "portal"))), prefix_default_language=False
+        path("", include((portal_urlpatterns, "portal"))),
+        path("", include((intake_portal_urlpatterns, "intake_portal"))),
+        prefix_default_language=False,
     )
 
 handler400 = "haven.core.views.bad_request"

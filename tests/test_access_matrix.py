@@ -21,6 +21,8 @@ from django.utils import timezone
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
 from haven.core.access import ALL_ROLES, access_of
+from haven.intake import services as intake
+from haven.intake.models import Message, Submission
 from haven.registry import services as registry
 from haven.registry.models import (
     Affiliation,
@@ -45,7 +47,7 @@ PUBLIC_API_ROUTES = {"api:openapi-json"}
 MARKER = "zq7canary"
 MISSION_MARKER = "Mission A qx9"
 # Registry records of mission A are named "<kind> zq7canary".
-REGISTRY_KINDS = ("Defender", "Organisation", "Relative")
+REGISTRY_KINDS = ("Defender", "Organisation", "Relative", "Request", "Reply")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,13 @@ class World:
         self.relation = registry.add_relation(
             defender=self.defender, actor=admin, kind="family", name=f"Relative {MARKER}"
         )
+        # A request from the portal, answered once.
+        self.submission, _receipt = intake.submit(
+            mission=self.mission,
+            answers={"kind": "help", "description": f"Request {MARKER}", "name": MARKER},
+            language="en",
+        )
+        intake.reply(submission=self.submission, actor=admin, text=f"Reply {MARKER}")
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -144,6 +153,7 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "consent_id": lambda w, role: w.consent.pk,
     "affiliation_id": lambda w, role: w.affiliation.pk,
     "relation_id": lambda w, role: w.relation.pk,
+    "submission_id": lambda w, role: w.submission.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -277,6 +287,8 @@ def _snapshot(world: World) -> list[Any]:
         list(ConsentRecord.objects.values_list("pk", "withdrawn_at")),
         list(Affiliation.objects.values_list("pk", "ended_on")),
         list(Relation.objects.values_list("pk")),
+        list(Submission.objects.values_list("pk", "status", "urgency", "defender_id")),
+        list(Message.objects.values_list("pk")),
     ]
 
 

@@ -155,6 +155,46 @@ def _consent(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
     return withdraw_consent(consent=consent, actor=None, reason="other", note=token("withdrawal"))
 
 
+def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]) -> None:
+    """A request sent over HTTP (with canary values in its headers too), answered, read with
+    its receipt and added to: everything the portal and triage store."""
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from haven.intake import services as intake
+    from haven.intake.models import Submission
+
+    visitor = Client(
+        HTTP_USER_AGENT=token("useragent"),
+        HTTP_REFERER=f"https://example.org/{token('referer')}",
+        HTTP_ACCEPT_LANGUAGE="en",
+        REMOTE_ADDR="198.51.100.7",
+    )
+    answers = {
+        "kind": "help",
+        "at_risk": "me",
+        "name": token("requestname"),
+        "work": token("work"),
+        "place": token("place"),
+        "description": token("description"),
+        "responsible": token("responsible"),
+        "steps_taken": token("steps"),
+        "contact": token("contact"),
+    }
+    page = visitor.post(reverse("intake_portal:request"), answers).content.decode()
+    passphrase = re.search(r'<p class="secret receipt"[^>]*>([a-z ]+)</p>', page)
+    assert passphrase, "the portal showed no receipt"
+    submission = Submission.objects.filter(mission=mission).latest("pk")
+    intake.open_submission(submission=submission, actor=officer)
+    intake.reply(submission=submission, actor=officer, text=token("reply"))
+    visitor.post(
+        reverse("intake_portal:receipt_message"),
+        {"passphrase": passphrase.group(1), "text": token("followup")},
+    )
+
+
 def _encrypted_fields(model: type[EncryptedModel]) -> list[str]:
     return [
         f.name
@@ -203,6 +243,7 @@ def test_canary_scan_finds_no_identifying_value_anywhere(
         for label in sorted(PLANTERS):
             row = PLANTERS[label](mission, token)
             type(row).objects.get(pk=row.pk)  # read back: reads go through the same paths
+        _portal_conversation(mission, officer, token)
         # Sealed payloads and encrypted files, as intake will store them.
         media = tmp_path / "media"
         media.mkdir()

@@ -11,3 +11,12 @@ class RiskLevel(models.TextChoices):
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")
     CRITICAL = "critical", _("Critical")
+
+
+class Urgency(models.TextChoices):
+    """How fast the mission must respond; each mission sets a deadline per level."""
+
+    CRITICAL = "critical", _("Critical")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")

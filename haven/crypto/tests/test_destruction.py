@@ -69,9 +69,10 @@ def test_destruction_leaves_no_record_readable(
             _ = note.body
         unreadable += 1
     assert unreadable == 2000 + 200
-    assert (certificate.data_keys, certificate.intake_keys, certificate.key_files) == (2000, 1, 2)
+    # Two intake keys: the one every mission gets when created, and the test's own.
+    assert (certificate.data_keys, certificate.intake_keys, certificate.key_files) == (2000, 2, 2)
     written = json.loads(certificate_file.read_text())
-    assert written["data_keys"] == 2000 and written["intake_keys"] == 1
+    assert written["data_keys"] == 2000 and written["intake_keys"] == 2
     assert written["key_files"] == 2 and written["rehearsal"] is False
     assert written["confirmed_by"] == [{"id": None, "username": "operator (test)"}]
     assert written["reason"] == "mission overrun"
@@ -125,13 +126,13 @@ def test_rehearsal_destroys_nothing_and_reports_timings(
     certificate = destroy_everything(confirmed_by=OPERATOR, reason="drill", rehearse=True)
 
     assert certificate.rehearsal and (certificate.data_keys, certificate.key_files) == (50, 2)
-    assert certificate.intake_keys == 1
+    assert certificate.intake_keys == 2  # the mission's own and the test's
     assert {"key_files", "data_keys", "intake_keys", "copy_for_rehearsal"} == set(
         certificate.timings_ms
     )
     assert certificate.duration_ms > 0
     assert sorted((p.name, p.read_bytes()) for p in key_dir.iterdir()) == before
-    assert DataKey.objects.count() == 50 and IntakeKey.objects.count() == 1
+    assert DataKey.objects.count() == 50 and IntakeKey.objects.count() == 2
     assert [Subject.objects.get(pk=pk).name for pk in pks[:3]] == [
         f"Defender {n}" for n in (0, 1, 2)
     ]

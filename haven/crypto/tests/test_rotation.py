@@ -67,7 +67,7 @@ def test_rotation_rewraps_every_key_and_everything_still_opens(mission: Any, key
     new_file = key_dir / "kek-0002.key"
     assert stat.S_IMODE(new_file.stat().st_mode) == 0o600
     assert "Created key-encryption key version 2" in output
-    assert "Re-wrapped 6 keys under version 2" in output and "keys/s" in output
+    assert "Re-wrapped 7 keys under version 2" in output and "keys/s" in output
     assert _versions() == {2}
     assert all(bytes(key.wrapped) != before[key.pk] for key in DataKey.objects.all())
     _assert_everything_opens(mission, subjects, sealed)
@@ -89,11 +89,11 @@ def test_interrupted_rotation_resumes_and_a_second_run_does_nothing(
         rotation.rewrap_to(version, batch_size=2, on_batch=crash)
     # The first batch is committed; the rest is still under version 1 and still opens.
     assert DataKey.objects.filter(kek_version=2).count() == 2
-    assert rotation.rows_to_rewrap(version) == 4
+    assert rotation.rows_to_rewrap(version) == 5
     _assert_everything_opens(mission, subjects, sealed)
 
     output = _rotate("--no-new-version", "--batch-size", "2")
-    assert "Re-wrapped 4 keys under version 2" in output
+    assert "Re-wrapped 5 keys under version 2" in output
     assert _versions() == {2}
     assert not (key_dir / "kek-0003.key").exists()
     wrapped = {key.pk: bytes(key.wrapped) for key in DataKey.objects.all()}
@@ -155,7 +155,7 @@ def test_keys_made_while_rotation_runs_end_up_readable_on_a_valid_version(
         _assert_everything_opens(mission, subjects[:1], [])
 
     result = rotation.rewrap_to(version, batch_size=2, on_batch=write_between_batches)
-    assert result.rewrapped == 7
+    assert result.rewrapped == 8
     assert made
     assert _versions() == {2}
     _assert_everything_opens(mission, subjects + made, sealed)
@@ -204,7 +204,7 @@ def test_mounted_secrets_are_never_written_and_rotation_uses_the_mounted_version
     new_secret.write_bytes(base64.b64encode(os.urandom(32)) + b"\n")
     new_secret.chmod(0o440)
     output = _rotate("--no-new-version", "--retire")
-    assert "Re-wrapped 4 keys under version 2" in output
+    assert "Re-wrapped 5 keys under version 2" in output
     assert "unmount them" in output and "kek-0001.key" in output
     assert (mounted / "kek-0001.key").exists()
     assert _versions() == {2}

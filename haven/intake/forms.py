@@ -1,0 +1,139 @@
+"""Forms of the portal and of triage. Each lists its fields and caps their sizes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.choices import Urgency
+from haven.core.vocab.assistance import ASSISTANCE
+from haven.core.vocab.consent_scopes import CONSENT_SCOPES
+from haven.intake.models import SubmissionKind, SubmissionStatus
+from haven.intake.services import MAX_MESSAGE
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _text(label: Any, *, rows: int = 0, required: bool = False, **kwargs: Any) -> Any:
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    return forms.CharField(label=label, required=required, widget=widget, **kwargs)
+
+
+AT_RISK = [
+    ("me", _("Me")),
+    ("someone_else", _("Someone else")),
+    ("organisation", _("An organisation or a group")),
+]
+
+
+class RequestForm(forms.Form):
+    """The request, after the UN Special Rapporteur's structure. Only the kind and what
+    happened are required: a person in danger should not be stopped by a form."""
+
+    kind = forms.ChoiceField(
+        label=_("What do you want to do?"), choices=SubmissionKind.choices, widget=forms.RadioSelect
+    )
+    at_risk = forms.ChoiceField(
+        label=_("Who is at risk?"), choices=AT_RISK, widget=forms.RadioSelect, initial="me"
+    )
+    name = _text(
+        _("Name of the person or organisation at risk"),
+        max_length=200,
+        help_text=_("You may leave it empty. You can also use a name we will recognise."),
+    )
+    work = _text(_("Their work for human rights"), rows=3, max_length=5000)
+    happened_on = forms.DateField(label=_("When did it happen?"), required=False, widget=DateInput)
+    place = _text(_("Where did it happen?"), max_length=500)
+    description = _text(_("What happened?"), rows=8, required=True, max_length=20000)
+    responsible = _text(_("Who is responsible, if you know?"), rows=2, max_length=2000)
+    steps_taken = _text(
+        _("What have you already done?"),
+        rows=3,
+        max_length=5000,
+        help_text=_("For example: told the police, a lawyer, another organisation."),
+    )
+    help_wanted = forms.MultipleChoiceField(
+        label=_("What help do you need?"),
+        choices=ASSISTANCE.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    contact = _text(
+        _("The safest way to reach you"),
+        rows=3,
+        max_length=2000,
+        help_text=_(
+            "For example a Signal number and when it is safe to write. You can also leave it "
+            "empty and check for replies here with your receipt."
+        ),
+    )
+    consent = forms.MultipleChoiceField(
+        label=_("What may the mission do with this information?"),
+        choices=CONSENT_SCOPES.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick only what you agree to. You can change your mind later."),
+    )
+    # Left empty by people; filled by robots that fill every field.
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+
+    def answers(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("website", None)
+        return data
+
+
+class ReceiptForm(forms.Form):
+    passphrase = forms.CharField(
+        label=_("Your receipt"),
+        max_length=300,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+        help_text=_("The seven words you were given, in order."),
+    )
+
+
+class PersonMessageForm(ReceiptForm):
+    text = _text(_("Add information or a question"), rows=5, required=True, max_length=MAX_MESSAGE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passphrase"].widget = forms.HiddenInput()
+
+
+class DeletionForm(ReceiptForm):
+    confirm = forms.BooleanField(label=_("Yes, delete everything I sent"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passphrase"].widget = forms.HiddenInput()
+
+
+class ReplyForm(forms.Form):
+    text = _text(
+        _("Reply"),
+        rows=6,
+        required=True,
+        max_length=MAX_MESSAGE,
+        help_text=_(
+            "Only the person holding the receipt can read it. Say nothing you would not want "
+            "seized with their phone."
+        ),
+    )
+
+
+class TriageForm(forms.Form):
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    status = forms.ChoiceField(label=_("Status the person sees"), choices=SubmissionStatus.choices)
+
+
+class LinkForm(forms.Form):
+    find = forms.CharField(
+        label=_("Defender in the registry"),
+        max_length=200,
+        help_text=_("Their exact name, phone number or e-mail address."),
+    )

@@ -1,0 +1,106 @@
+"""Requests that arrive through the portal, and the messages exchanged about them.
+
+What the person wrote is sealed, on arrival, to the mission's intake public key (the portal
+cannot read it back); replies are sealed to the public key their receipt derives, so only the
+person holding the receipt reads them. In the clear: the day (never the time) it arrived, its
+kind, the urgency it suggests and its status, which the inbox sorts on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haven.core.choices import Urgency
+from haven.core.models import MissionScopedModel
+from haven.registry.models import Defender
+
+URGENCY_ORDER = [Urgency.CRITICAL, Urgency.HIGH, Urgency.MEDIUM, Urgency.LOW]
+
+
+class SubmissionKind(models.TextChoices):
+    HELP = "help", _("Ask for help")
+    INCIDENT = "incident", _("Report a threat or an incident")
+    UPDATE = "update", _("Update an earlier request")
+    CONTACT = "contact", _("General contact")
+
+
+class SubmissionStatus(models.TextChoices):
+    """What the person sees: plain words, no internal detail."""
+
+    RECEIVED = "received", _("Received")
+    REVIEWING = "reviewing", _("Being reviewed")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+class Submission(MissionScopedModel):
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    received_on = models.DateField(_("received on"))
+    kind = models.CharField(_("kind"), max_length=12, choices=SubmissionKind.choices)
+    suggested_urgency = models.CharField(
+        _("suggested urgency"), max_length=10, choices=Urgency.choices
+    )
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=SubmissionStatus.choices,
+        default=SubmissionStatus.RECEIVED,
+    )
+    # JSON of everything the person wrote, with the exact time, sealed to the intake key.
+    sealed = models.BinaryField()
+    receipt_lookup = models.CharField(max_length=64, unique=True)
+    receipt_public_key = models.BinaryField(max_length=32)
+    receipt_used_on = models.DateField(null=True, blank=True)
+    deletion_requested_on = models.DateField(null=True, blank=True)
+    defender = models.ForeignKey(
+        Defender, on_delete=models.SET_NULL, null=True, blank=True, related_name="submissions"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-received_on", "-pk"]
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        indexes: ClassVar = [models.Index(fields=["mission", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.received_on:%Y-%m-%d}"
+
+    def __repr__(self) -> str:
+        return f"<Submission: pk={self.pk}>"
+
+    @property
+    def effective_urgency(self) -> str:
+        return self.urgency or self.suggested_urgency
+
+
+class Message(models.Model):
+    """One message about a submission, sealed twice: for the person (their receipt key) and
+    for the mission (its intake key), so each side can read the whole conversation."""
+
+    class Direction(models.TextChoices):
+        FROM_MISSION = "mission", _("From the mission")
+        FROM_DEFENDER = "defender", _("From the person who wrote")
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    sent_on = models.DateField()
+    sealed_for_person = models.BinaryField()
+    sealed_for_mission = models.BinaryField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} · {self.sent_on:%Y-%m-%d}"
+
+    def __repr__(self) -> str:
+        return f"<Message: pk={self.pk}>"

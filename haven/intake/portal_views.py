@@ -1,0 +1,112 @@
+"""The portal's request pages: anonymous, no script, nothing about the visitor kept.
+
+A receipt is shown in the response to the submission itself, once, and never stored; the
+status page needs the receipt on every visit (no session remembers it), and the same answer
+is given for any receipt that does not match.
+"""
+
+from __future__ import annotations
+
+from django.db import DatabaseError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from haven.core.access import public
+from haven.core.models import Mission
+from haven.core.selectors import portal_mission
+from haven.intake import forms, services
+
+
+def _mission() -> Mission:
+    mission = portal_mission()
+    if mission is None:
+        raise Http404
+    return mission
+
+
+@public
+def request_form(request: HttpRequest) -> HttpResponse:
+    mission = _mission()
+    form = forms.RequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data.get("website"):
+            # A robot filled the hidden field: answer as if sent, store nothing.
+            return render(request, "intake/portal/sent_without_receipt.html", {"mission": mission})
+        try:
+            _submission, passphrase = services.submit(
+                mission=mission, answers=form.answers(), language=get_language()
+            )
+        except DatabaseError:
+            return render(request, "intake/portal/not_sent.html", {"mission": mission}, status=503)
+        except services.IntakeError as error:
+            form.add_error(None, str(error))
+            return render(request, "intake/portal/request.html", {"mission": mission, "form": form})
+        context = {"mission": mission, "passphrase": passphrase}
+        return render(request, "intake/portal/receipt.html", context)
+    return render(request, "intake/portal/request.html", {"mission": mission, "form": form})
+
+
+def _status(
+    request: HttpRequest, mission: Mission, opened: services.Opened, **extra: object
+) -> HttpResponse:
+    passphrase = request.POST.get("passphrase", "")
+    context = {
+        "mission": mission,
+        "opened": opened,
+        "conversation": services.conversation_for_person(opened),
+        "message_form": forms.PersonMessageForm(initial={"passphrase": passphrase}),
+        "deletion_form": forms.DeletionForm(initial={"passphrase": passphrase}),
+        **extra,
+    }
+    return render(request, "intake/portal/status.html", context)
+
+
+def _opened(
+    request: HttpRequest, mission: Mission, form: forms.ReceiptForm
+) -> services.Opened | None:
+    if request.method != "POST" or not form.is_valid():
+        return None
+    return services.open_receipt(mission=mission, passphrase=form.cleaned_data["passphrase"])
+
+
+@public
+def receipt_login(request: HttpRequest) -> HttpResponse:
+    mission = _mission()
+    form = forms.ReceiptForm(request.POST if request.method == "POST" else None)
+    opened = _opened(request, mission, form)
+    if opened is not None:
+        return _status(request, mission, opened)
+    if request.method == "POST" and form.is_valid():
+        form.add_error("passphrase", str(services.RECEIPT_NOT_FOUND))
+    return render(request, "intake/portal/receipt_login.html", {"mission": mission, "form": form})
+
+
+@public
+def add_information(request: HttpRequest) -> HttpResponse:
+    mission = _mission()
+    opened = _opened(request, mission, forms.ReceiptForm(request.POST))
+    if opened is None:
+        return receipt_login(request)
+    form = forms.PersonMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_information(opened=opened, text=form.cleaned_data["text"])
+        except services.IntakeError as error:
+            form.add_error("text", str(error))
+        else:
+            return _status(request, mission, opened, sent=True)
+    return _status(request, mission, opened, message_form=form)
+
+
+@public
+def request_deletion(request: HttpRequest) -> HttpResponse:
+    mission = _mission()
+    opened = _opened(request, mission, forms.ReceiptForm(request.POST))
+    if opened is None:
+        return receipt_login(request)
+    form = forms.DeletionForm(request.POST)
+    if not form.is_valid():
+        return _status(request, mission, opened, deletion_form=form)
+    services.request_deletion(opened=opened)
+    return _status(request, mission, opened, deletion_requested=True)

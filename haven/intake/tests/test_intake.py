@@ -1,0 +1,209 @@
+"""The intake: a request sent on the portal, its receipt, triage, replies, deletion."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError
+from django.test import Client
+from django.urls import reverse
+
+from haven.audit.models import AuditEvent
+from haven.crypto.models import IntakeKey
+from haven.intake import services
+from haven.intake.models import Message, Submission, SubmissionStatus
+from tests.factories import make_defender, make_user, signed_in_client
+
+ANSWERS = {
+    "kind": "help",
+    "at_risk": "me",
+    "name": "Amina Otieno",
+    "work": "Land rights in the Rift Valley",
+    "description": "Men came to my office at night and threatened my family.",
+    "help_wanted": ["physical_security", "legal_support"],
+    "contact": "Signal +254 712 345 678 after 6 pm",
+    "consent": ["keep_contact", "raise_unnamed"],
+}
+
+
+@pytest.fixture
+def portal(mission: Any) -> Any:
+    return mission  # every new mission has its intake key
+
+
+def _send(client: Client, **changes: Any) -> Any:
+    return client.post(reverse("intake_portal:request"), {**ANSWERS, **changes})
+
+
+def _receipt(response: Any) -> str:
+    match = re.search(r'<p class="secret receipt"[^>]*>([a-z ]+)</p>', response.content.decode())
+    assert match, response.content.decode()[:2000]
+    return match.group(1)
+
+
+def test_a_request_is_sealed_and_answered_with_a_receipt(portal: Any) -> None:
+    events_before = AuditEvent.objects.count()
+    response = _send(Client())
+    assert response.status_code == 200
+    passphrase = _receipt(response)
+    assert len(passphrase.split()) == 7
+    submission = Submission.objects.get()
+    assert submission.kind == "help" and submission.suggested_urgency == "critical"
+    assert b"Amina" not in bytes(submission.sealed)
+    assert passphrase not in str(submission.__dict__)
+    # No event with a time is written for a visitor.
+    assert AuditEvent.objects.count() == events_before
+
+
+def test_nothing_typed_is_lost_when_the_form_is_incomplete(portal: Any) -> None:
+    response = _send(Client(), description="", kind="")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Amina Otieno" in page
+    assert "Land rights in the Rift Valley" in page
+    assert not Submission.objects.exists()
+
+
+def test_a_robot_filling_the_hidden_field_stores_nothing(portal: Any) -> None:
+    response = _send(Client(), website="http://spam.example")
+    assert response.status_code == 200 and "received" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_database_failure_shows_not_sent_and_keeps_nothing(portal: Any) -> None:
+    with mock.patch.object(Submission, "save", side_effect=DatabaseError("disk full")):
+        response = _send(Client())
+    assert response.status_code == 503
+    assert "was not sent" in response.content.decode()
+    assert "secret receipt" not in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_the_whole_conversation(portal: Any, officer: Any) -> None:
+    passphrase = _receipt(_send(Client()))
+    submission = Submission.objects.get()
+    # The officer opens it (logged), confirms urgency, links the defender and replies.
+    defender = make_defender(portal, name="Amina Otieno")
+    desk = signed_in_client(officer)
+    assert "1 new request waits." in desk.get(reverse("core:desk")).content.decode()
+    url = reverse("intake:submission", kwargs={"submission_id": submission.pk})
+    page = desk.get(url).content.decode()
+    assert "threatened my family" in page and "Physical security" in page
+    assert "Link to Amina Otieno" in page  # suggested from the name in the request
+    assert AuditEvent.objects.filter(action="record.read", object_id=str(submission.pk)).exists()
+    desk.post(
+        reverse("intake:submission_link", kwargs={"submission_id": submission.pk}),
+        {"defender": defender.pk},
+    )
+    desk.post(
+        reverse("intake:submission_triage", kwargs={"submission_id": submission.pk}),
+        {"urgency": "high", "status": "reviewing"},
+    )
+    desk.post(url, {"text": "We received your request. Can we call you on Signal tomorrow?"})
+    submission.refresh_from_db()
+    assert submission.defender == defender and submission.urgency == "high"
+    assert submission.status == SubmissionStatus.IN_PROGRESS
+    reply = Message.objects.get()
+    assert b"Signal tomorrow" not in bytes(reply.sealed_for_person)
+
+    # The person reads it with the receipt, typed carelessly, and answers.
+    person = Client()
+    typed = "  " + passphrase.upper().replace(" ", "   ") + " "
+    page = person.post(reverse("intake_portal:receipt"), {"passphrase": typed}).content.decode()
+    assert "Can we call you on Signal tomorrow?" in page
+    assert "In progress" in page and "never before" in page
+    page = person.post(
+        reverse("intake_portal:receipt_message"),
+        {"passphrase": passphrase, "text": "Yes, after 6 pm."},
+    ).content.decode()
+    assert "Your message was sent." in page and "Yes, after 6 pm." in page
+    assert "Yes, after 6 pm." in desk.get(url).content.decode()
+
+
+def test_a_wrong_receipt_opens_nothing(portal: Any) -> None:
+    _send(Client())
+    response = Client().post(
+        reverse("intake_portal:receipt"),
+        {"passphrase": "abacus abdomen abdominal abide abiding ability ablaze"},
+    )
+    page = response.content.decode()
+    assert "These words do not open any request." in page and "threatened" not in page
+
+
+def test_deletion_asked_by_the_person_then_confirmed_by_an_officer(
+    portal: Any, officer: Any
+) -> None:
+    passphrase = _receipt(_send(Client()))
+    submission = Submission.objects.get()
+    page = (
+        Client()
+        .post(reverse("intake_portal:receipt_delete"), {"passphrase": passphrase, "confirm": "on"})
+        .content.decode()
+    )
+    assert "You asked for deletion." in page
+    desk = signed_in_client(officer)
+    inbox = desk.get(reverse("intake:inbox")).content.decode()
+    assert "deletion asked" in inbox
+    url = reverse("intake:submission_discard", kwargs={"submission_id": submission.pk})
+    assert desk.post(url).status_code == 302
+    assert not Submission.objects.exists()
+    event = AuditEvent.objects.get(action="intake.discarded")
+    assert event.reason == "deletion requested"
+
+
+def test_inbox_puts_the_most_urgent_first(portal: Any, officer: Any) -> None:
+    client = Client()
+    _send(client, kind="contact", help_wanted=[])
+    _send(client, kind="help", help_wanted=["urgent_relocation"])
+    _send(client, kind="update", help_wanted=[])
+    page = signed_in_client(officer).get(reverse("intake:inbox")).content.decode()
+    order = [
+        page.index(label)
+        for label in ("Critical (suggested)", "Medium (suggested)", "Low (suggested)")
+    ]
+    assert order == sorted(order)
+
+
+def test_another_missions_request_is_not_found(portal: Any, other_mission: Any) -> None:
+    _send(Client())
+    submission = Submission.objects.get()
+    outsider = signed_in_client(make_user(other_mission, "admin"))
+    url = reverse("intake:submission", kwargs={"submission_id": submission.pk})
+    assert outsider.get(url).status_code == 404
+
+
+def test_services_refuse_an_unknown_kind(portal: Any) -> None:
+    with pytest.raises(services.IntakeError):
+        services.submit(mission=portal, answers={**ANSWERS, "kind": "gossip"}, language="en")
+
+
+@pytest.mark.parametrize("language", ["", "fr/", "es/", "ar/", "ru/"])
+def test_portal_pages_are_small_and_have_no_script(portal: Any, language: str) -> None:
+    client = Client()
+    sent = client.post(f"/{language}request/", ANSWERS)
+    passphrase = _receipt(sent)
+    pages = [
+        client.get(f"/{language}request/"),
+        client.get(f"/{language}receipt/"),
+        sent,
+        client.post(f"/{language}receipt/", {"passphrase": passphrase}),
+    ]
+    for response in pages:
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert len(response.content) < 50 * 1024
+        assert "<script" not in html and " style=" not in html
+        assert not re.search(r'(src|href|action)="(https?:)?//', html)
+    if language == "ar/":
+        assert 'dir="rtl"' in pages[0].content.decode()
+
+
+def test_every_new_mission_can_take_requests_and_one_without_a_key_says_so(
+    portal: Any,
+) -> None:
+    assert IntakeKey.objects.filter(mission=portal).count() == 1
+    IntakeKey.objects.filter(mission=portal).delete()
+    page = _send(Client()).content.decode()
+    assert "cannot receive requests here yet" in page and not Submission.objects.exists()

@@ -1,0 +1,161 @@
+"""Triage in the workspace: the inbox, a request opened, replies, links, discarding. Thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from haven.accounts.models import User
+from haven.core.access import requires_role
+from haven.core.models import Mission
+from haven.core.vocab.assistance import ASSISTANCE
+from haven.core.vocab.consent_scopes import CONSENT_SCOPES
+from haven.intake import forms, selectors, services
+from haven.intake.models import Submission
+from haven.registry import selectors as registry_selectors
+from haven.registry.services import ChannelInput, find_duplicates
+
+casework = requires_role("admin", "officer")
+
+
+def _mission(request: HttpRequest) -> Mission:
+    return request.membership.mission  # type: ignore[attr-defined,no-any-return]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _posted(request: HttpRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _submission(request: HttpRequest, submission_id: int) -> Submission:
+    return get_object_or_404(
+        selectors.submissions(_user(request), _mission(request)), pk=submission_id
+    )
+
+
+def _url(submission: Submission) -> str:
+    return reverse("intake:submission", kwargs={"submission_id": submission.pk})
+
+
+@casework
+def inbox(request: HttpRequest) -> HttpResponse:
+    rows = selectors.inbox(_user(request), _mission(request))[:200]
+    return render(request, "intake/inbox.html", {"submissions": rows})
+
+
+def _suggestions(submission: Submission, answers: dict[str, Any]) -> list[Any]:
+    """Defenders whose name, phone or e-mail appear exactly in the request."""
+    channels = [
+        ChannelInput(kind, word)
+        for word in str(answers.get("contact", "")).replace(",", " ").split()
+        for kind in ("phone", "email")
+        if (kind == "email") == ("@" in word)
+    ]
+    return find_duplicates(
+        mission=submission.mission, name=str(answers.get("name", "")), channels=channels
+    )
+
+
+@casework
+def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    reply_form = forms.ReplyForm(_posted(request))
+    if request.method == "POST" and reply_form.is_valid():
+        try:
+            services.reply(
+                submission=submission, actor=_user(request), text=reply_form.cleaned_data["text"]
+            )
+        except services.IntakeError as error:
+            reply_form.add_error("text", str(error))
+        else:
+            messages.success(request, _("Your reply is sealed to their receipt."))
+            return redirect(_url(submission))
+    answers = services.open_submission(submission=submission, actor=_user(request))
+    context = {
+        "submission": submission,
+        "answers": answers,
+        "at_risk": dict(forms.AT_RISK).get(answers.get("at_risk", ""), ""),
+        "help_wanted": [ASSISTANCE.label(code) for code in answers.get("help_wanted", [])],
+        "consent": [CONSENT_SCOPES.label(code) for code in answers.get("consent", [])],
+        "conversation": services.conversation_for_mission(submission),
+        "reply_form": reply_form,
+        "triage_form": forms.TriageForm(
+            initial={"urgency": submission.effective_urgency, "status": submission.status}
+        ),
+        "link_form": forms.LinkForm(),
+        "suggestions": _suggestions(submission, answers),
+    }
+    return render(request, "intake/submission.html", context)
+
+
+@casework
+def submission_triage(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    form = forms.TriageForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        services.triage(submission=submission, actor=_user(request), **form.cleaned_data)
+        messages.success(request, _("Saved."))
+    return redirect(_url(submission))
+
+
+@casework
+def submission_link(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    defenders = registry_selectors.defenders(_user(request), _mission(request))
+    form = forms.LinkForm(_posted(request))
+    if request.method == "POST":
+        chosen = request.POST.get("defender")
+        found = None
+        if chosen and chosen.isdigit():
+            found = defenders.filter(pk=int(chosen)).first()
+        elif form.is_valid():
+            matches = list(
+                defenders.filter(
+                    registry_selectors.search_query(form.cleaned_data["find"], "defender")
+                )[:2]
+            )
+            found = matches[0] if len(matches) == 1 else None
+        if found is None:
+            messages.error(
+                request,
+                _(
+                    "No single defender matches: use the exact name, phone number or e-mail "
+                    "address."
+                ),
+            )
+        else:
+            services.link_defender(submission=submission, defender=found, actor=_user(request))
+            messages.success(
+                request, _("The request is linked to %(name)s.") % {"name": found.name}
+            )
+    return redirect(_url(submission))
+
+
+@casework
+def submission_discard(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    form = Form(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        services.discard(submission=submission, actor=_user(request))
+        messages.success(request, _("The request and its messages are deleted."))
+        return redirect("intake:inbox")
+    context = {
+        "form": form,
+        "title": _("Delete this request?"),
+        "intro": _(
+            "The request and every message about it are deleted for good. Use it for spam, or "
+            "when the person asked for deletion."
+        ),
+        "submit": _("Delete"),
+        "cancel": _url(submission),
+    }
+    return render(request, "registry/form_page.html", context)
