@@ -223,3 +223,65 @@ def test_officer_registers_a_defender_finds_them_by_phone_and_is_warned_of_a_dup
     warning = page.get_by_role("alert")
     assert "Possible duplicate of Amina Otieno (same phone)." in warning.inner_text()
     assert Defender.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("prefix", "send", "receipt_label", "open_label"),
+    [
+        ("", "Send", "Your receipt", "Open"),
+        ("/ar", "إرسال", "إيصالك", "فتح"),
+    ],
+)
+def test_a_defender_without_javascript_asks_for_help_and_reads_the_reply(
+    browser: Any,
+    live_server: Any,
+    transactional_db: Any,
+    prefix: str,
+    send: str,
+    receipt_label: str,
+    open_label: str,
+) -> None:
+    from haven.intake.models import Submission
+
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    mission.portal_languages = ["en", "ar"]
+    mission.save()
+    officer = make_user(mission, "officer", username="triage")
+    person = browser.new_context(java_script_enabled=False)
+    page = person.new_page()
+    page.goto(f"{live_server.url}{prefix}/request/")
+    if prefix == "/ar":
+        assert page.locator("html").get_attribute("dir") == "rtl"
+    page.locator("#id_kind_0").check()
+    page.locator("#id_description").fill("They followed me home and threatened my children.")
+    page.locator("#id_contact").fill("Signal, evenings")
+    page.locator("#id_help_wanted_0").check()
+    page.get_by_role("button", name=send, exact=True).click()
+    receipt = page.locator(".receipt").inner_text().strip()
+    assert len(receipt.split()) == 7
+    assert Submission.objects.count() == 1
+
+    # The officer answers in the workspace.
+    desk = browser.new_context()
+    staff = desk.new_page()
+    staff.goto(f"{live_server.url}/desk/login/")
+    staff.get_by_label("Username").fill("triage")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Continue").click()
+    staff.get_by_label("Code from your authenticator app").fill(totp_code(officer))
+    staff.get_by_role("button", name="Continue").click()
+    staff.wait_for_url(f"{live_server.url}/desk/")
+    staff.get_by_role("link", name="Requests", exact=True).click()
+    staff.locator("tbody a").first.click()
+    assert "threatened my children" in staff.content()
+    staff.get_by_label("Reply").fill("We have your request. We will write on Signal tonight.")
+    staff.get_by_role("button", name="Send the reply").click()
+    staff.get_by_text("Your reply is sealed to their receipt.").wait_for()
+    desk.close()
+
+    # The person reads the reply with the receipt, still without JavaScript.
+    page.goto(f"{live_server.url}{prefix}/receipt/")
+    page.get_by_label(receipt_label).fill(receipt.upper())
+    page.get_by_role("button", name=open_label, exact=True).click()
+    assert "We will write on Signal tonight." in page.content()
+    person.close()

@@ -114,6 +114,12 @@ TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones
 
 class MissionSettingsForm(forms.ModelForm):
     timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES)
+    quick_exit_url = forms.URLField(
+        label=_("Quick-exit address"),
+        assume_scheme="https",
+        max_length=200,
+        help_text=_("A neutral, common site that portal visitors reach with one click."),
+    )
     portal_languages = forms.MultipleChoiceField(
         label=_("Languages of the public portal"),
         choices=settings.LANGUAGES,
@@ -123,7 +129,16 @@ class MissionSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Mission
-        fields: ClassVar = ["name", "country", "timezone", "portal_languages", "public_contact"]
+        fields: ClassVar = [
+            "name",
+            "country",
+            "timezone",
+            "portal_languages",
+            "public_contact",
+            "quick_exit_url",
+            "portal_session_limit",
+            "portal_hourly_limit",
+        ]
         widgets: ClassVar = {"public_contact": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}
         help_texts: ClassVar = {
             "public_contact": _(

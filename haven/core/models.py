@@ -76,6 +76,24 @@ class Mission(models.Model):
     )
     # Published on the public portal; the mission's own contact points, never a defender's.
     public_contact = models.TextField(_("public contact details"), blank=True)
+    # Every portal page links here, for a visitor who must leave the site in a hurry.
+    quick_exit_url = models.URLField(
+        _("quick-exit address"),
+        default="https://www.wikipedia.org/",
+        help_text=_("A neutral, common site that portal visitors reach with one click."),
+    )
+    # Abuse limits of the portal, counted per visitor session and for the whole mission;
+    # never per IP address (behind Tor every visitor is the same address).
+    portal_session_limit = models.PositiveIntegerField(
+        _("requests per visitor per hour"),
+        default=20,
+        help_text=_("Sends and receipt attempts one browser session may make in an hour."),
+    )
+    portal_hourly_limit = models.PositiveIntegerField(
+        _("requests per hour for the whole portal"),
+        default=600,
+        help_text=_("Beyond this, visitors are asked politely to try again later."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MissionQuerySet)()

@@ -1,7 +1,8 @@
 """Receipts: the passphrase a defender keeps instead of an account (SECURITY.md invariant 5).
 
-A receipt is seven words drawn uniformly from the EFF long word list (7,776 words, CC BY 3.0,
-read from the ``xkcdpass`` package's data): log2(7776) x 7 = 90.5 bits. Typed back, it is
+A receipt is seven words drawn uniformly from the EFF long word list (CC BY 3.0, read from the
+``xkcdpass`` package's data; 7,772 words once its four hyphenated ones are left out):
+log2(7772) x 7 = 90.5 bits. Typed back, it is
 normalised (case folded, white space collapsed) and stretched with Argon2id (memory-hard)
 under a salt of the mission, into 64 bytes:
 
@@ -37,9 +38,10 @@ _PERSON_SALT = b"haven.rcpt.salt"
 
 @functools.cache
 def wordlist() -> tuple[str, ...]:
-    """The EFF long word list: 7,776 distinct lower-case words."""
+    """The EFF long word list without its few hyphenated words (easy to mistype): 7,772
+    distinct lower-case words."""
     data = importlib.resources.files("xkcdpass") / "static" / "eff-long"
-    return tuple(data.read_text(encoding="utf-8").split())
+    return tuple(word for word in data.read_text(encoding="utf-8").split() if word.isalpha())
 
 
 def new_passphrase() -> str:

@@ -137,3 +137,20 @@ class LinkForm(forms.Form):
         max_length=200,
         help_text=_("Their exact name, phone number or e-mail address."),
     )
+
+
+class PortalTextForm(forms.Form):
+    can_do = _text(
+        _("What the mission can do"),
+        rows=8,
+        required=True,
+        max_length=5000,
+        help_text=_("For example: raise a case privately with the authorities, observe a trial."),
+    )
+    cannot_do = _text(
+        _("What the mission cannot do"),
+        rows=8,
+        required=True,
+        max_length=5000,
+        help_text=_("Say it plainly: for example, it cannot promise protection, visas or money."),
+    )

@@ -104,3 +104,38 @@ class Message(models.Model):
 
     def __repr__(self) -> str:
         return f"<Message: pk={self.pk}>"
+
+
+class PortalUsage(models.Model):
+    """How many portal actions a mission received in one hour: a count, nothing about who."""
+
+    mission = models.ForeignKey("core.Mission", on_delete=models.CASCADE, related_name="+")
+    hour = models.CharField(max_length=10)  # YYYYMMDDHH, UTC
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["mission", "hour"], name="one_usage_row_per_hour")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour}: {self.count}"
+
+
+class PortalText(models.Model):
+    """What the mission can and cannot do, in one portal language, written by the mission
+    (DOMAIN.md safety rule 3: do not raise expectations). Public text, stored in the clear."""
+
+    mission = models.ForeignKey("core.Mission", on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    can_do = models.TextField(_("what the mission can do"), max_length=5000)
+    cannot_do = models.TextField(_("what the mission cannot do"), max_length=5000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["mission", "language"], name="one_text_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mission_id} {self.language}"

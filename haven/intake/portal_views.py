@@ -7,15 +7,19 @@ is given for any receipt that does not match.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 
 from haven.core.access import public
 from haven.core.models import Mission
 from haven.core.selectors import portal_mission
-from haven.intake import forms, services
+from haven.intake import forms, limits, services
+from haven.intake.models import PortalText
 
 
 def _mission() -> Mission:
@@ -25,9 +29,35 @@ def _mission() -> Mission:
     return mission
 
 
+def _limited(request: HttpRequest, mission: Mission, error: limits.Limited) -> HttpResponse:
+    context = {"mission": mission, "wait": error.wait}
+    response = render(request, "intake/portal/limited.html", context, status=429)
+    if error.wait:
+        response["Retry-After"] = str(error.wait)
+    return response
+
+
+def _charged(
+    view: Callable[[HttpRequest, Mission], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Run ``view`` for the portal's mission, charging every POST to the abuse limits."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        mission = _mission()
+        if request.method == "POST":
+            try:
+                limits.charge(request, mission)
+            except limits.Limited as error:
+                return _limited(request, mission, error)
+        return view(request, mission)
+
+    return wrapper
+
+
 @public
-def request_form(request: HttpRequest) -> HttpResponse:
-    mission = _mission()
+@_charged
+def request_form(request: HttpRequest, mission: Mission) -> HttpResponse:
     form = forms.RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("website"):
@@ -71,23 +101,39 @@ def _opened(
 
 
 @public
-def receipt_login(request: HttpRequest) -> HttpResponse:
-    mission = _mission()
+@_charged
+def receipt_login(request: HttpRequest, mission: Mission) -> HttpResponse:
+    return _receipt_login(request, mission)
+
+
+def _receipt_login(request: HttpRequest, mission: Mission) -> HttpResponse:
     form = forms.ReceiptForm(request.POST if request.method == "POST" else None)
     opened = _opened(request, mission, form)
     if opened is not None:
+        limits.receipt_succeeded(request)
         return _status(request, mission, opened)
     if request.method == "POST" and form.is_valid():
-        form.add_error("passphrase", str(services.RECEIPT_NOT_FOUND))
+        wait = limits.receipt_failed(request)
+        form.add_error(
+            "passphrase",
+            str(services.RECEIPT_NOT_FOUND)
+            + " "
+            + ngettext(
+                "You can try again in %(seconds)d second.",
+                "You can try again in %(seconds)d seconds.",
+                wait,
+            )
+            % {"seconds": wait},
+        )
     return render(request, "intake/portal/receipt_login.html", {"mission": mission, "form": form})
 
 
 @public
-def add_information(request: HttpRequest) -> HttpResponse:
-    mission = _mission()
+@_charged
+def add_information(request: HttpRequest, mission: Mission) -> HttpResponse:
     opened = _opened(request, mission, forms.ReceiptForm(request.POST))
     if opened is None:
-        return receipt_login(request)
+        return _receipt_login(request, mission)
     form = forms.PersonMessageForm(request.POST)
     if form.is_valid():
         try:
@@ -100,13 +146,25 @@ def add_information(request: HttpRequest) -> HttpResponse:
 
 
 @public
-def request_deletion(request: HttpRequest) -> HttpResponse:
-    mission = _mission()
+@_charged
+def request_deletion(request: HttpRequest, mission: Mission) -> HttpResponse:
     opened = _opened(request, mission, forms.ReceiptForm(request.POST))
     if opened is None:
-        return receipt_login(request)
+        return _receipt_login(request, mission)
     form = forms.DeletionForm(request.POST)
     if not form.is_valid():
         return _status(request, mission, opened, deletion_form=form)
     services.request_deletion(opened=opened)
     return _status(request, mission, opened, deletion_requested=True)
+
+
+@public
+def what_we_do(request: HttpRequest) -> HttpResponse:
+    mission = _mission()
+    text = PortalText.objects.filter(mission=mission, language=get_language()).first()
+    return render(request, "intake/portal/what_we_do.html", {"mission": mission, "text": text})
+
+
+@public
+def safety(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/portal/safety.html", {"mission": _mission()})

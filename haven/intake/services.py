@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +34,13 @@ from haven.crypto.receipts import (
     seal_to_receipt,
 )
 from haven.crypto.sealing import intake_public_key, open_sealed, seal
-from haven.intake.models import Message, Submission, SubmissionKind, SubmissionStatus
+from haven.intake.models import (
+    Message,
+    PortalText,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+)
 from haven.registry.models import Defender
 
 MAX_MESSAGE = 20_000
@@ -286,3 +293,25 @@ def discard(*, submission: Submission, actor: User) -> None:
             reason="deletion requested" if submission.deletion_requested_on else "discarded",
         )
         submission.delete()
+
+
+def save_portal_text(
+    *, mission: Mission, actor: User, language: str, can_do: str, cannot_do: str
+) -> PortalText:
+    """Set what the portal says the mission can and cannot do, in one language."""
+    if language not in dict(settings.LANGUAGES):
+        raise IntakeError(_("Choose one of the portal's languages."))
+    with transaction.atomic():
+        text, _created = PortalText.objects.update_or_create(
+            mission=mission,
+            language=language,
+            defaults={"can_do": can_do.strip(), "cannot_do": cannot_do.strip()},
+        )
+        record(
+            action="portal.text_changed",
+            actor=actor,
+            mission=mission,
+            obj=text,
+            fields=["can_do", "cannot_do"],
+        )
+    return text

@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:submission_id>/triage/", views.submission_triage, name="submission_triage"),
     path("<int:submission_id>/link/", views.submission_link, name="submission_link"),
     path("<int:submission_id>/delete/", views.submission_discard, name="submission_discard"),
+    path("portal-texts/", views.portal_texts, name="portal_texts"),
+    path("portal-texts/edit/", views.portal_text_edit, name="portal_text_edit"),
 ]
 
 portal_urlpatterns = [
@@ -17,4 +19,6 @@ portal_urlpatterns = [
     path("receipt/", portal_views.receipt_login, name="receipt"),
     path("receipt/message/", portal_views.add_information, name="receipt_message"),
     path("receipt/delete/", portal_views.request_deletion, name="receipt_delete"),
+    path("what-we-do/", portal_views.what_we_do, name="what_we_do"),
+    path("safety/", portal_views.safety, name="safety"),
 ]

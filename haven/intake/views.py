@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from haven.core.models import Mission
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.intake import forms, selectors, services
-from haven.intake.models import Submission
+from haven.intake.models import PortalText, Submission
 from haven.registry import selectors as registry_selectors
 from haven.registry.services import ChannelInput, find_duplicates
 
@@ -157,5 +158,44 @@ def submission_discard(request: HttpRequest, submission_id: int) -> HttpResponse
         ),
         "submit": _("Delete"),
         "cancel": _url(submission),
+    }
+    return render(request, "registry/form_page.html", context)
+
+
+@requires_role("admin")
+def portal_texts(request: HttpRequest) -> HttpResponse:
+    mission = _mission(request)
+    saved = set(PortalText.objects.filter(mission=mission).values_list("language", flat=True))
+    languages = [
+        (code, name, code in saved)
+        for code, name in settings.LANGUAGES
+        if code in mission.portal_languages
+    ]
+    return render(request, "intake/portal_texts.html", {"languages": languages})
+
+
+@requires_role("admin")
+def portal_text_edit(request: HttpRequest) -> HttpResponse:
+    """Edit one language's text; the language comes as ``?language=`` (default English)."""
+    mission = _mission(request)
+    language = request.GET.get("language", settings.LANGUAGE_CODE)
+    if language not in dict(settings.LANGUAGES):
+        raise Http404
+    current = PortalText.objects.filter(mission=mission, language=language).first()
+    initial = {"can_do": current.can_do, "cannot_do": current.cannot_do} if current else {}
+    form = forms.PortalTextForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.save_portal_text(
+            mission=mission, actor=_user(request), language=language, **form.cleaned_data
+        )
+        messages.success(request, _("Saved. The portal shows it now."))
+        return redirect("intake:portal_texts")
+    context = {
+        "form": form,
+        "title": _("What we can and cannot do, in %(language)s")
+        % {"language": dict(settings.LANGUAGES)[language]},
+        "submit": _("Save"),
+        "cancel": reverse("intake:portal_texts"),
+        "intro": "",
     }
     return render(request, "registry/form_page.html", context)

@@ -221,6 +221,9 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
             "timezone": "Africa/Nairobi",
             "portal_languages": ["en", "fr"],
             "public_contact": "Signal: +000 111",
+            "quick_exit_url": "weather.example.org",
+            "portal_session_limit": 10,
+            "portal_hourly_limit": 600,
         },
     )
     assert response.status_code == 302
@@ -228,8 +231,16 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
     assert (mission.country, mission.portal_languages) == ("KE", ["en", "fr"])
     portal = Client().get("/").content.decode()
     assert "Signal: +000 111" in portal and 'hreflang="ar"' not in portal
+    assert 'href="https://weather.example.org"' in portal  # the quick exit
     event = AuditEvent.objects.get(action="mission.updated")
-    assert set(event.fields) == {"name", "timezone", "portal_languages", "public_contact"}
+    assert set(event.fields) == {
+        "name",
+        "timezone",
+        "portal_languages",
+        "public_contact",
+        "quick_exit_url",
+        "portal_session_limit",
+    }
 
 
 def test_mission_settings_refuse_bad_input_and_keep_what_was_typed(admin: User) -> None:

@@ -51,7 +51,11 @@ def test_portal_home_has_no_script_no_outside_asset_and_is_small(
     assert len(response.content) < 50 * 1024
     assert "<script" not in html
     assert " style=" not in html
-    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert not re.search(r'src="(https?:)?//', html)
+    # The only way off the site is the quick-exit link, to the mission's neutral site.
+    outside = re.findall(r'href="((?:https?:)?//[^"]*)"', html)
+    assert outside == [mission.quick_exit_url]
+    assert 'class="quick-exit"' in html and 'rel="noreferrer noopener"' in html
     # The portal sets no cookie at all on a plain visit.
     assert not response.cookies
 

@@ -21,6 +21,7 @@ from haven.crypto.receipts import (
 def test_a_passphrase_has_at_least_80_bits() -> None:
     words = wordlist()
     assert len(words) >= 7000 and len(set(words)) == len(words)
+    assert all(word.isalpha() and word.islower() for word in words)
     phrase = new_passphrase()
     assert len(phrase.split()) == WORDS and all(word in words for word in phrase.split())
     assert WORDS * math.log2(len(words)) >= 80

@@ -195,7 +195,8 @@ def test_portal_pages_are_small_and_have_no_script(portal: Any, language: str) -
         assert response.status_code == 200
         assert len(response.content) < 50 * 1024
         assert "<script" not in html and " style=" not in html
-        assert not re.search(r'(src|href|action)="(https?:)?//', html)
+        assert not re.search(r'(src|action)="(https?:)?//', html)
+        assert re.findall(r'href="((?:https?:)?//[^"]*)"', html) == [portal.quick_exit_url]
     if language == "ar/":
         assert 'dir="rtl"' in pages[0].content.decode()
 
@@ -207,3 +208,58 @@ def test_every_new_mission_can_take_requests_and_one_without_a_key_says_so(
     IntakeKey.objects.filter(mission=portal).delete()
     page = _send(Client()).content.decode()
     assert "cannot receive requests here yet" in page and not Submission.objects.exists()
+
+
+def test_a_session_over_its_hourly_limit_is_asked_to_wait(portal: Any) -> None:
+    portal.portal_session_limit = 2
+    portal.save()
+    client = Client()
+    assert _send(client).status_code == 200
+    assert _send(client).status_code == 200
+    response = _send(client)
+    assert response.status_code == 429 and "Please try again later" in response.content.decode()
+    assert Submission.objects.count() == 2
+    assert _send(Client()).status_code == 200  # another visitor is not held back
+
+
+def test_the_whole_portal_has_an_hourly_cap(portal: Any) -> None:
+    portal.portal_hourly_limit = 3
+    portal.save()
+    statuses = [_send(Client()).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert Submission.objects.count() == 3
+
+
+def test_wrong_receipts_make_the_session_wait_longer_each_time(portal: Any) -> None:
+    client = Client()
+    wrong = {"passphrase": "abacus abdomen abdominal abide abiding ability ablaze"}
+    first = client.post(reverse("intake_portal:receipt"), wrong).content.decode()
+    assert "try again in 2 seconds" in first
+    second = client.post(reverse("intake_portal:receipt"), wrong)
+    assert second.status_code == 429 and second["Retry-After"] in {"1", "2"}
+    with mock.patch("haven.intake.limits.time.time", return_value=10**10):
+        third = client.post(reverse("intake_portal:receipt"), wrong).content.decode()
+    assert "try again in 4 seconds" in third
+
+
+def test_the_mission_writes_what_it_can_do_per_language(portal: Any, admin: Any) -> None:
+    general = Client().get("/fr/what-we-do/").content.decode()
+    assert "ne peut promettre ni protection" in general
+    client = signed_in_client(admin)
+    url = reverse("intake:portal_text_edit") + "?language=fr"
+    response = client.post(
+        url,
+        {"can_do": "Observer les procès à Nairobi.", "cannot_do": "Délivrer des visas."},
+    )
+    assert response.status_code == 302
+    french = Client().get("/fr/what-we-do/").content.decode()
+    assert "Observer les procès à Nairobi." in french and "Délivrer des visas." in french
+    english = Client().get("/what-we-do/").content.decode()
+    assert "Observer les procès" not in english  # each language has its own text
+    assert AuditEvent.objects.filter(action="portal.text_changed").count() == 1
+    assert signed_in_client(make_user(portal, "officer")).get(url).status_code == 403
+
+
+def test_safety_advice_is_on_the_portal(portal: Any) -> None:
+    page = Client().get("/safety/").content.decode()
+    assert "Tor Browser" in page and "<script" not in page
