@@ -57,6 +57,7 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
     settings.HAVEN_KEY_DIR = tmp_path / "keys"
     # A destruction certificate in the real var/ must never turn the suite into 410 pages.
     settings.HAVEN_DESTRUCTION_CERTIFICATE = tmp_path / "destruction-certificate.json"
+    settings.HAVEN_MEDIA_DIR = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

@@ -41,6 +41,7 @@ if HAVEN_ENV not in {"embedded", "production"}:
 PRODUCTION = HAVEN_ENV == "production"
 
 HAVEN_VAR_DIR = Path(ENV.get("HAVEN_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+HAVEN_MEDIA_DIR = Path(ENV.get("HAVEN_MEDIA_DIR", str(HAVEN_VAR_DIR / "media"))).resolve()
 HAVEN_KEY_DIR = Path(ENV.get("HAVEN_KEY_DIR", str(HAVEN_VAR_DIR / "keys"))).resolve()
 HAVEN_HOST = ENV.get("HAVEN_HOST", "127.0.0.1")
 HAVEN_PORT = int(ENV.get("HAVEN_PORT", "8000"))
@@ -306,13 +307,16 @@ HAVEN_SERVE_STATIC = _bool("HAVEN_SERVE_STATIC", not PRODUCTION)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
-# Uploads are kept in memory, never in a temporary file, and cut off beyond this size.
-FILE_UPLOAD_HANDLERS = ["haven.core.uploads.MemoryOnlyUploadHandler"]
-HAVEN_UPLOAD_MAX_BYTES = int(ENV.get("HAVEN_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+# Uploads are encrypted as they arrive (never plaintext on disk) and cut off beyond this size
+# per file.
+FILE_UPLOAD_HANDLERS = ["haven.core.uploads.EncryptedSpoolUploadHandler"]
+HAVEN_UPLOAD_MAX_BYTES = int(ENV.get("HAVEN_UPLOAD_MAX_BYTES", str(25 * 1024 * 1024)))
 # Receipt passphrases are stretched with Argon2id at this cost (libsodium's "interactive":
 # about 70 ms and 64 MiB on one core), so guessing them offline costs as much.
 HAVEN_RECEIPT_KDF_OPSLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_OPSLIMIT", "2"))
 HAVEN_RECEIPT_KDF_MEMLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_MEMLIMIT", str(64 * 1024 * 1024)))
+# A portal request may carry this many files (each at most HAVEN_UPLOAD_MAX_BYTES).
+HAVEN_ATTACHMENTS_MAX = int(ENV.get("HAVEN_ATTACHMENTS_MAX", "10"))
 # A registry import refuses files with more data lines than this.
 HAVEN_IMPORT_MAX_ROWS = int(ENV.get("HAVEN_IMPORT_MAX_ROWS", "50000"))
 

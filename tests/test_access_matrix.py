@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -139,6 +140,10 @@ class World:
             language="en",
         )
         intake.reply(submission=self.submission, actor=admin, text=f"Reply {MARKER}")
+        self.attachment = intake.add_file(
+            submission=self.submission,
+            upload=SimpleUploadedFile("n.txt", b"Note " + MARKER.encode()),
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -154,6 +159,7 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "affiliation_id": lambda w, role: w.affiliation.pk,
     "relation_id": lambda w, role: w.relation.pk,
     "submission_id": lambda w, role: w.submission.pk,
+    "attachment_id": lambda w, role: w.attachment.pk,
     "path": lambda w, role: "core/haven.css",
 }
 

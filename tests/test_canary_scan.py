@@ -156,6 +156,8 @@ def _consent(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
 
 
 def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]) -> None:
+    from django.conf import settings
+
     """A request sent over HTTP (with canary values in its headers too), answered, read with
     its receipt and added to: everything the portal and triage store."""
     import re
@@ -183,9 +185,14 @@ def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]
         "steps_taken": token("steps"),
         "contact": token("contact"),
     }
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    notes = SimpleUploadedFile("notes.txt", (token("attachment") + "\n").encode() * 500)
+    answers["attachments"] = [notes]
     page = visitor.post(reverse("intake_portal:request"), answers).content.decode()
     passphrase = re.search(r'<p class="secret receipt"[^>]*>([a-z ]+)</p>', page)
     assert passphrase, "the portal showed no receipt"
+    assert list(settings.HAVEN_MEDIA_DIR.glob("intake/*.hvnf")), "no file was stored"
     submission = Submission.objects.filter(mission=mission).latest("pk")
     intake.open_submission(submission=submission, actor=officer)
     intake.reply(submission=submission, actor=officer, text=token("reply"))
@@ -245,8 +252,8 @@ def test_canary_scan_finds_no_identifying_value_anywhere(
             type(row).objects.get(pk=row.pk)  # read back: reads go through the same paths
         _portal_conversation(mission, officer, token)
         # Sealed payloads and encrypted files, as intake will store them.
-        media = tmp_path / "media"
-        media.mkdir()
+        media = tmp_path / "media"  # HAVEN_MEDIA_DIR in tests: the portal's files are here
+        media.mkdir(exist_ok=True)
         intake = create_intake_key(mission)
         sealed = seal(bytes(intake.public_key), token("sealed").encode())
         (media / "sealed.bin").write_bytes(sealed)

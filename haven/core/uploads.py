@@ -1,20 +1,23 @@
-"""Uploads stay in memory, capped, and never touch a temporary file.
+"""Uploads never touch the disk in the clear, and each is capped in size.
 
-Django spools large uploads to a temporary file; a CSV of defenders there would be plaintext
-on disk (SECURITY.md: no key or plaintext outside the encrypted stores). This handler keeps
-every upload in memory up to ``HAVEN_UPLOAD_MAX_BYTES`` and stops reading beyond it, marking
-the request so the view can say the file was too large instead of "no file".
+Django spools large uploads to a temporary file; a CSV of defenders or a photo sent by a
+defender would then be plaintext on disk (SECURITY.md). This handler encrypts every upload as
+it arrives into a ``Spool`` (a temporary file under a key held only in memory), so memory
+stays bounded whatever the size, and stops reading beyond ``HAVEN_UPLOAD_MAX_BYTES`` per file,
+marking the request so the view can say the file was too large instead of "no file".
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
+
+from haven.crypto.spool import Spool
 
 TOO_LARGE = "haven_upload_too_large"
 
@@ -24,42 +27,51 @@ def upload_too_large(request: HttpRequest) -> bool:
     return bool(getattr(request, TOO_LARGE, False))
 
 
-class MemoryOnlyUploadHandler(FileUploadHandler):
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: Any,
-        content_length: int,
-        boundary: Any,
-        encoding: str | None = None,
-    ) -> None:
-        # Raising here would escape Django's parser; the first file refuses instead.
-        self.oversized = content_length > settings.HAVEN_UPLOAD_MAX_BYTES
+class SpooledUpload(UploadedFile):
+    """An uploaded file whose content is read back, decrypted, from its spool."""
 
-    def _refuse(self) -> None:
-        if self.request is not None:
-            setattr(self.request, TOO_LARGE, True)
-        raise StopUpload(connection_reset=False)
+    def __init__(self, spool: Spool, *, name: str, content_type: str, charset: Any) -> None:
+        super().__init__(
+            file=None, name=name, content_type=content_type, size=spool.size, charset=charset
+        )
+        self.spool = spool
 
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        yield from self.spool.chunks()
+
+    def read(self, size: int = -1) -> bytes:
+        """The whole content (for small files such as CSV imports)."""
+        return b"".join(self.spool.chunks())
+
+    def open(self, *args: Any, **kwargs: Any) -> SpooledUpload:
+        return self
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def multiple_chunks(self, chunk_size: int | None = None) -> bool:
+        return True
+
+
+class EncryptedSpoolUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
-        if getattr(self, "oversized", False):
-            self._refuse()
-        self.file = io.BytesIO()
+        self.spool = Spool()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         if start + len(raw_data) > settings.HAVEN_UPLOAD_MAX_BYTES:
-            self._refuse()
-        self.file.write(raw_data)
+            self.spool.close()
+            if self.request is not None:
+                setattr(self.request, TOO_LARGE, True)
+            raise StopUpload(connection_reset=False)
+        self.spool.write(raw_data)
 
-    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
-        self.file.seek(0)
-        return InMemoryUploadedFile(
-            file=self.file,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
+    def file_complete(self, file_size: int) -> SpooledUpload:
+        self.spool.finish()
+        # The spool's file has no name on disk (unlinked at once) and goes with the upload.
+        return SpooledUpload(
+            self.spool,
+            name=self.file_name or "",
+            content_type=self.content_type or "",
             charset=self.charset,
-            content_type_extra=self.content_type_extra,
         )

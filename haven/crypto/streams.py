@@ -25,7 +25,7 @@ extended, reordered, altered or moved to another context. Chunks already yielded
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 import nacl.exceptions
@@ -155,6 +155,30 @@ def iter_decrypted(
     src: BinaryIO, *, mission: Mission, context: bytes = b"", what: str = ""
 ) -> Iterator[bytes]:
     """Yield the plaintext of an encrypted stream chunk by chunk (for downloads)."""
+    return _iter_decrypted(
+        src,
+        lambda key_fingerprint, label: intake_keypair(mission, key_fingerprint, what=label),
+        context=context,
+        what=what,
+    )
+
+
+def iter_decrypted_with(
+    src: BinaryIO, *, public_key: bytes, private_key: bytes, context: bytes = b"", what: str = ""
+) -> Iterator[bytes]:
+    """The same, with a keypair in hand (an upload spooled under a key of its own)."""
+    return _iter_decrypted(
+        src, lambda _fingerprint, _label: (public_key, private_key), context=context, what=what
+    )
+
+
+def _iter_decrypted(
+    src: BinaryIO,
+    keypair: Callable[[bytes, str], tuple[bytes, bytes]],
+    *,
+    context: bytes,
+    what: str,
+) -> Iterator[bytes]:
     what = what or _("Encrypted file")
 
     def refuse(reason: str) -> StreamError:
@@ -171,7 +195,7 @@ def iter_decrypted(
     if not 0 < chunk_size <= MAX_CHUNK_BYTES:
         raise refuse(_("its header is damaged"))
     key_fingerprint = prefix[9 : 9 + FINGERPRINT_BYTES]
-    public_key, private_key = intake_keypair(mission, key_fingerprint, what=what)
+    public_key, private_key = keypair(key_fingerprint, what)
     try:
         file_key = bindings.crypto_box_seal_open(
             prefix[9 + FINGERPRINT_BYTES :], public_key, private_key

@@ -30,6 +30,23 @@ AT_RISK = [
 ]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input; each is checked by the intake service, not here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
 class RequestForm(forms.Form):
     """The request, after the UN Special Rapporteur's structure. Only the kind and what
     happened are required: a person in danger should not be stopped by a form."""
@@ -78,12 +95,22 @@ class RequestForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Tick only what you agree to. You can change your mind later."),
     )
+    attachments = MultipleFileField(
+        label=_("Photos, documents or recordings (optional)"),
+        required=False,
+        help_text=_(
+            "Up to 10 files. Photos are cleaned of the hidden data that can show where and when "
+            "they were taken; PDF documents of their author and history. Audio and video are "
+            "kept as sent."
+        ),
+    )
     # Left empty by people; filled by robots that fill every field.
     website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
 
     def answers(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("website", None)
+        data.pop("attachments", None)
         return data
 
 
@@ -99,6 +126,9 @@ class ReceiptForm(forms.Form):
 
 class PersonMessageForm(ReceiptForm):
     text = _text(_("Add information or a question"), rows=5, required=True, max_length=MAX_MESSAGE)
+    attachments = MultipleFileField(
+        label=_("Photos, documents or recordings (optional)"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -139,3 +139,24 @@ class PortalText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mission_id} {self.language}"
+
+
+class Attachment(models.Model):
+    """A file sent with a request: sanitised, sealed to the intake key, stored under a random
+    name (``HAVEN_MEDIA_DIR/intake/<uid>.hvnf``). The name it had on the sender's device is
+    never kept."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10)
+    size = models.PositiveBigIntegerField()
+    sanitised = models.BooleanField(default=False)
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.size} bytes)"
+
+    def __repr__(self) -> str:
+        return f"<Attachment: pk={self.pk}>"

@@ -14,10 +14,12 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 
 from haven.core.access import public
 from haven.core.models import Mission
 from haven.core.selectors import portal_mission
+from haven.core.uploads import upload_too_large
 from haven.intake import forms, limits, services
 from haven.intake.models import PortalText
 
@@ -58,17 +60,27 @@ def _charged(
 @public
 @_charged
 def request_form(request: HttpRequest, mission: Mission) -> HttpResponse:
-    form = forms.RequestForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = forms.RequestForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and upload_too_large(request):
+        form.add_error("attachments", _("A file is larger than the limit. Send a smaller one."))
+    if posted and form.is_valid():
         if form.cleaned_data.get("website"):
             # A robot filled the hidden field: answer as if sent, store nothing.
             return render(request, "intake/portal/sent_without_receipt.html", {"mission": mission})
         try:
             _submission, passphrase = services.submit(
-                mission=mission, answers=form.answers(), language=get_language()
+                mission=mission,
+                answers=form.answers(),
+                language=get_language(),
+                uploads=form.cleaned_data["attachments"],
             )
-        except DatabaseError:
+        except (DatabaseError, OSError):
+            # Database down or disk full: nothing half-stored remains, and no receipt is shown.
             return render(request, "intake/portal/not_sent.html", {"mission": mission}, status=503)
+        except services.AttachmentRefused as error:
+            form.add_error("attachments", str(error))
+            return render(request, "intake/portal/request.html", {"mission": mission, "form": form})
         except services.IntakeError as error:
             form.add_error(None, str(error))
             return render(request, "intake/portal/request.html", {"mission": mission, "form": form})
@@ -134,10 +146,18 @@ def add_information(request: HttpRequest, mission: Mission) -> HttpResponse:
     opened = _opened(request, mission, forms.ReceiptForm(request.POST))
     if opened is None:
         return _receipt_login(request, mission)
-    form = forms.PersonMessageForm(request.POST)
+    form = forms.PersonMessageForm(request.POST, request.FILES)
+    if upload_too_large(request):
+        form.add_error("attachments", _("A file is larger than the limit. Send a smaller one."))
     if form.is_valid():
         try:
-            services.add_information(opened=opened, text=form.cleaned_data["text"])
+            services.add_information(
+                opened=opened,
+                text=form.cleaned_data["text"],
+                uploads=form.cleaned_data["attachments"],
+            )
+        except services.AttachmentRefused as error:
+            form.add_error("attachments", str(error))
         except services.IntakeError as error:
             form.add_error("text", str(error))
         else:

@@ -9,12 +9,18 @@ and records who read or changed what.
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import json
+import os
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +40,10 @@ from haven.crypto.receipts import (
     seal_to_receipt,
 )
 from haven.crypto.sealing import intake_public_key, open_sealed, seal
+from haven.crypto.streams import FileSealer, iter_decrypted
+from haven.intake import attachments
 from haven.intake.models import (
+    Attachment,
     Message,
     PortalText,
     Submission,
@@ -51,6 +60,10 @@ RECEIPT_NOT_FOUND = gettext_lazy(
 
 class IntakeError(Exception):
     """A request could not be handled; the message says why and what to do."""
+
+
+class AttachmentRefused(IntakeError):
+    """One of the files cannot be accepted; the message names it by its number."""
 
 
 def suggest_urgency(kind: str, help_wanted: list[str]) -> str:
@@ -74,12 +87,37 @@ def _seal_for_mission(submission: Submission, data: bytes, purpose: bytes) -> by
     return seal(public_key, data, context=purpose + submission.uid.bytes)
 
 
-@transaction.atomic
-def submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tuple[Submission, str]:
-    """Store a request sealed to the mission; returns it and its receipt passphrase.
+def submit(
+    *,
+    mission: Mission,
+    answers: dict[str, Any],
+    language: str,
+    uploads: list[UploadedFile] | None = None,
+) -> tuple[Submission, str]:
+    """Store a request and its files sealed to the mission; returns it and its receipt.
 
-    Nothing is returned, and so no receipt shown, unless the transaction commits.
+    Nothing is returned, and so no receipt shown, unless every file is synced to disk and the
+    transaction commits; on any failure the files already written are removed.
     """
+    uploads = uploads or []
+    if len(uploads) > settings.HAVEN_ATTACHMENTS_MAX:
+        raise AttachmentRefused(
+            _("Send at most %(count)d files with one request.")
+            % {"count": settings.HAVEN_ATTACHMENTS_MAX}
+        )
+    written: list[Path] = []
+    try:
+        with transaction.atomic():
+            submission, passphrase = _submit(mission=mission, answers=answers, language=language)
+            written = _attach(submission, uploads)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return submission, passphrase
+
+
+def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tuple[Submission, str]:
     kind = answers.get("kind", "")
     if kind not in SubmissionKind.values:
         raise IntakeError(_("Choose what kind of request this is."))
@@ -102,6 +140,96 @@ def submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tuple
     )
     submission.save(force_insert=True)
     return submission, passphrase
+
+
+# -- attachments
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return Path(settings.HAVEN_MEDIA_DIR) / "intake" / f"{attachment.uid}.hvnf"
+
+
+def _start_of_day() -> float:
+    today = timezone.localdate()
+    return datetime.datetime(today.year, today.month, today.day, tzinfo=datetime.UTC).timestamp()
+
+
+def _store(attachment: Attachment, pieces: Iterable[bytes], public_key: bytes) -> None:
+    """Seal ``pieces`` into the attachment's file: 0600, synced, its times set to the day."""
+    path = attachment_path(attachment)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        sealer = FileSealer(
+            handle, public_key=public_key, context=b"attachment" + attachment.uid.bytes
+        )
+        for piece in pieces:
+            sealer.write(piece)
+        sealer.close()
+        handle.flush()
+        os.fsync(handle.fileno())
+    day = _start_of_day()
+    os.utime(path, (day, day))
+
+
+def _prepare(upload: UploadedFile) -> tuple[str, Iterable[bytes], bool]:
+    """The kind of an upload and its (sanitised) content; ``IntakeError`` if refused."""
+    chunks = iter(upload.chunks())
+    head = next(chunks, b"")
+    try:
+        kind = attachments.detect(head)
+        if kind in attachments.SANITISED:
+            return kind, [attachments.sanitise(kind, head + b"".join(chunks))], True
+    except attachments.Refused as error:
+        raise IntakeError(str(error)) from None
+    return kind, itertools.chain([head], chunks), False
+
+
+def _attach(submission: Submission, uploads: list[UploadedFile]) -> list[Path]:
+    """Sanitise and seal every upload; returns the files written (for clean-up on failure)."""
+    written: list[Path] = []
+    public_key = intake_public_key(submission.mission)
+    try:
+        for number, upload in enumerate(uploads, start=1):
+            try:
+                kind, pieces, sanitised = _prepare(upload)
+            except IntakeError as error:
+                raise AttachmentRefused(
+                    _("File %(number)d: %(problem)s") % {"number": number, "problem": error}
+                ) from None
+            attachment = Attachment(submission=submission, kind=kind, sanitised=sanitised, size=0)
+            counted = _counting(pieces, attachment)
+            _store(attachment, counted, public_key)
+            written.append(attachment_path(attachment))
+            attachment.save()
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def add_file(*, submission: Submission, upload: UploadedFile) -> Attachment:
+    """Attach one more file to a request (sent later by the person)."""
+    with transaction.atomic():
+        written = _attach(submission, [upload])
+        try:
+            return submission.attachments.latest("pk")
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _counting(pieces: Iterable[bytes], attachment: Attachment) -> Iterator[bytes]:
+    for piece in pieces:
+        attachment.size += len(piece)
+        yield piece
 
 
 # -- the person, with their receipt
@@ -171,9 +299,24 @@ def _message(submission: Submission, *, direction: str, text: str, author: User 
     return message
 
 
-@transaction.atomic
-def add_information(*, opened: Opened, text: str) -> Message:
-    """The person adds to their request; the inbox shows it as new again."""
+def add_information(
+    *, opened: Opened, text: str, uploads: list[UploadedFile] | None = None
+) -> Message:
+    """The person adds to their request (a message, and files if any); a closed request is
+    reviewed again."""
+    written: list[Path] = []
+    try:
+        with transaction.atomic():
+            message = _add_information(opened, text)
+            written = _attach(opened.submission, uploads or [])
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return message
+
+
+def _add_information(opened: Opened, text: str) -> Message:
     message = _message(
         opened.submission, direction=Message.Direction.FROM_DEFENDER, text=text, author=None
     )
@@ -282,7 +425,9 @@ def link_defender(*, submission: Submission, defender: Defender, actor: User) ->
 
 
 def discard(*, submission: Submission, actor: User) -> None:
-    """Delete a request (spam, or the person asked for it) with its messages; audited."""
+    """Delete a request (spam, or the person asked for it) with its messages and files;
+    audited."""
+    paths = [attachment_path(attachment) for attachment in submission.attachments.all()]
     with transaction.atomic():
         record(
             action="intake.discarded",
@@ -293,6 +438,7 @@ def discard(*, submission: Submission, actor: User) -> None:
             reason="deletion requested" if submission.deletion_requested_on else "discarded",
         )
         submission.delete()
+        transaction.on_commit(lambda: _remove(paths))
 
 
 def save_portal_text(
@@ -315,3 +461,21 @@ def save_portal_text(
             fields=["can_do", "cannot_do"],
         )
     return text
+
+
+def attachment_download(*, attachment: Attachment, actor: User) -> Iterator[bytes]:
+    """The decrypted content of a file, chunk by chunk; the read is logged."""
+    submission = attachment.submission
+    record_read(actor=actor, mission=submission.mission, obj=attachment, fields=["content"])
+    handle = attachment_path(attachment).open("rb")
+
+    def chunks() -> Iterator[bytes]:
+        with handle:
+            yield from iter_decrypted(
+                handle,
+                mission=submission.mission,
+                context=b"attachment" + attachment.uid.bytes,
+                what=_("File %(id)s") % {"id": attachment.pk},
+            )
+
+    return chunks()

@@ -10,6 +10,11 @@ urlpatterns = [
     path("<int:submission_id>/triage/", views.submission_triage, name="submission_triage"),
     path("<int:submission_id>/link/", views.submission_link, name="submission_link"),
     path("<int:submission_id>/delete/", views.submission_discard, name="submission_discard"),
+    path(
+        "<int:submission_id>/files/<int:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
     path("portal-texts/", views.portal_texts, name="portal_texts"),
     path("portal-texts/edit/", views.portal_text_edit, name="portal_text_edit"),
 ]

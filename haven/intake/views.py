@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from haven.core.access import requires_role
 from haven.core.models import Mission
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
-from haven.intake import forms, selectors, services
+from haven.intake import attachments, forms, selectors, services
 from haven.intake.models import PortalText, Submission
 from haven.registry import selectors as registry_selectors
 from haven.registry.services import ChannelInput, find_duplicates
@@ -88,6 +88,7 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         "help_wanted": [ASSISTANCE.label(code) for code in answers.get("help_wanted", [])],
         "consent": [CONSENT_SCOPES.label(code) for code in answers.get("consent", [])],
         "conversation": services.conversation_for_mission(submission),
+        "files": submission.attachments.all(),
         "reply_form": reply_form,
         "triage_form": forms.TriageForm(
             initial={"urgency": submission.effective_urgency, "status": submission.status}
@@ -199,3 +200,17 @@ def portal_text_edit(request: HttpRequest) -> HttpResponse:
         "intro": "",
     }
     return render(request, "registry/form_page.html", context)
+
+
+@casework
+def attachment_download(request: HttpRequest, submission_id: int, attachment_id: int) -> Any:
+    submission = _submission(request, submission_id)
+    attachment = get_object_or_404(submission.attachments, pk=attachment_id)
+    response = StreamingHttpResponse(
+        services.attachment_download(attachment=attachment, actor=_user(request)),
+        content_type=attachments.KIND_LABELS[attachment.kind],
+    )
+    name = f"request-{submission.pk}-{attachment.pk}.{attachments.EXTENSIONS[attachment.kind]}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
