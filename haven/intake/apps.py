@@ -1,3 +1,5 @@
+import datetime
+
 from django.apps import AppConfig
 
 
@@ -7,6 +9,15 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake from the portal"
 
     def ready(self) -> None:
+        from haven.core.periodic import PeriodicJob, register_job
         from haven.intake import desk, receivers  # noqa: F401  (connects the receivers)
+        from haven.intake.services import purge_unconfirmed_deletions
 
         desk.register()
+        register_job(
+            PeriodicJob(
+                "intake.purge_unconfirmed_deletions",
+                datetime.timedelta(hours=1),
+                lambda: f"{purge_unconfirmed_deletions()} requests deleted",
+            )
+        )

@@ -424,7 +424,7 @@ def link_defender(*, submission: Submission, defender: Defender, actor: User) ->
         )
 
 
-def discard(*, submission: Submission, actor: User) -> None:
+def discard(*, submission: Submission, actor: User | None) -> None:
     """Delete a request (spam, or the person asked for it) with its messages and files;
     audited."""
     paths = [attachment_path(attachment) for attachment in submission.attachments.all()]
@@ -479,3 +479,20 @@ def attachment_download(*, attachment: Attachment, actor: User) -> Iterator[byte
             )
 
     return chunks()
+
+
+DELETION_GRACE_DAYS = 14
+
+
+def purge_unconfirmed_deletions(*, today: datetime.date | None = None) -> int:
+    """Delete the requests whose person asked for deletion 14 days ago or more and that no
+    officer has deleted yet; audited per request. Returns how many."""
+    today = today or timezone.localdate()
+    due = Submission.objects.filter(
+        deletion_requested_on__lte=today - datetime.timedelta(days=DELETION_GRACE_DAYS)
+    )
+    count = 0
+    for submission in due.select_related("mission"):
+        discard(submission=submission, actor=None)
+        count += 1
+    return count

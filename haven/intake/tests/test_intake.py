@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 from unittest import mock
@@ -263,3 +264,28 @@ def test_the_mission_writes_what_it_can_do_per_language(portal: Any, admin: Any)
 def test_safety_advice_is_on_the_portal(portal: Any) -> None:
     page = Client().get("/safety/").content.decode()
     assert "Tor Browser" in page and "<script" not in page
+
+
+def test_deletion_asked_and_never_confirmed_happens_after_14_days(portal: Any) -> None:
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    passphrase = _receipt(_send(Client()))
+    _send(Client(), description="Another request")
+    Client().post(
+        reverse("intake_portal:receipt_delete"), {"passphrase": passphrase, "confirm": "on"}
+    )
+    today = timezone.localdate()
+    assert services.purge_unconfirmed_deletions(today=today + datetime.timedelta(days=13)) == 0
+    assert Submission.objects.count() == 2
+    Submission.objects.filter(deletion_requested_on__isnull=False).update(
+        deletion_requested_on=today - datetime.timedelta(days=14)
+    )
+    out = io.StringIO()
+    call_command("periodic", once=True, stdout=out)
+    assert "intake.purge_unconfirmed_deletions: 1 requests deleted" in out.getvalue()
+    assert Submission.objects.count() == 1
+    event = AuditEvent.objects.get(action="intake.discarded")
+    assert event.actor_id is None and event.reason == "deletion requested"

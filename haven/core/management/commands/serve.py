@@ -1,5 +1,5 @@
 """``manage.py serve``: the embedded server. Portal, workspace and API on one port, and the
-task worker beside it, stopped together.
+task worker and the scheduled jobs beside it, stopped together.
 
 gunicorn serves the WSGI app; its access log stays off so no visitor address is written.
 """
@@ -48,10 +48,11 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         # No server banner: responses say "haven", not the server's name and version.
         gunicorn.http.wsgi.SERVER = "haven"  # type: ignore[attr-defined]
-        worker = None
+        helpers: list[subprocess.Popen[bytes]] = []
         if not options["no_worker"]:
             manage = Path(settings.BASE_DIR) / "manage.py"
-            worker = subprocess.Popen([sys.executable, str(manage), "db_worker"])  # noqa: S603
+            for command in ("db_worker", "periodic"):
+                helpers.append(subprocess.Popen([sys.executable, str(manage), command]))  # noqa: S603
         address = f"{settings.HAVEN_HOST}:{settings.HAVEN_PORT}"
         self.stdout.write(f"Haven is serving on http://{address}/ (workspace at /desk/)")
         try:
@@ -69,9 +70,10 @@ class Command(BaseCommand):
                 }
             ).run()
         finally:
-            if worker is not None:
-                worker.send_signal(signal.SIGTERM)
+            for helper in helpers:
+                helper.send_signal(signal.SIGTERM)
+            for helper in helpers:
                 try:
-                    worker.wait(timeout=15)
+                    helper.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    helper.kill()
