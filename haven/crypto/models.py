@@ -66,6 +66,26 @@ class IntakeKey(models.Model):
         return f"<IntakeKey: {self.fingerprint} mission={self.mission_id}>"
 
 
+class SubmissionKey(models.Model):
+    """A portal request's own keypair: everything the request holds (what was written, files,
+    the mission's copy of messages) is sealed to ``public_key``; the private key is sealed to
+    the mission's intake key. It lives in the key store, so deleting this row shreds the
+    request: an older copy of the data, restored later, cannot be opened.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    public_key = models.BinaryField(max_length=32)
+    sealed_private_key = models.BinaryField()
+    created_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("request key")
+        verbose_name_plural = _("request keys")
+
+    def __str__(self) -> str:
+        return f"request key {self.id}"
+
+
 class EncryptedModel(models.Model):
     """Base of every model with ``EncryptedTextField``/``EncryptedJSONField`` columns.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 KEYSTORE = "keys"
-_KEY_MODELS = frozenset({"crypto.datakey"})
+_KEY_MODELS = frozenset({"crypto.datakey", "crypto.submissionkey"})
 
 
 def _is_key_model(model_or_row: Any) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 
 import nacl.exceptions
 from django.utils.translation import gettext as _
@@ -130,6 +131,32 @@ def open_sealed(
     mission: Mission, sealed: bytes | memoryview, *, context: bytes = b"", what: str = ""
 ) -> bytes:
     """Open what ``seal`` made for ``mission``; ``what`` names the record in errors."""
+    return _open(
+        sealed,
+        lambda key_fingerprint, label: intake_keypair(mission, key_fingerprint, what=label),
+        context=context,
+        what=what,
+    )
+
+
+def open_sealed_with(
+    keypair: tuple[bytes, bytes],
+    sealed: bytes | memoryview,
+    *,
+    context: bytes = b"",
+    what: str = "",
+) -> bytes:
+    """Open what ``seal`` made for ``keypair``'s public key (a submission's own key)."""
+    return _open(sealed, lambda _fingerprint, _label: keypair, context=context, what=what)
+
+
+def _open(
+    sealed: bytes | memoryview,
+    keypair: Callable[[bytes, str], tuple[bytes, bytes]],
+    *,
+    context: bytes,
+    what: str,
+) -> bytes:
     what = what or _("Sealed data")
     blob = bytes(sealed)
     header_bytes = 1 + FINGERPRINT_BYTES
@@ -138,7 +165,11 @@ def open_sealed(
             _("%(what)s is not a sealed payload in a format Haven knows.") % {"what": what}
         )
     header = blob[:header_bytes]
-    public_key, private_key = intake_keypair(mission, header[1:], what=what)
+    public_key, private_key = keypair(header[1:], what)
+    if not hmac.compare_digest(fingerprint(public_key), header[1:]):
+        raise DecryptionError(
+            _("%(what)s was sealed to another key than the one given.") % {"what": what}
+        )
     try:
         inner = bindings.crypto_box_seal_open(blob[header_bytes:], public_key, private_key)
     except nacl.exceptions.CryptoError:

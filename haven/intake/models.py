@@ -52,7 +52,11 @@ class Submission(MissionScopedModel):
         choices=SubmissionStatus.choices,
         default=SubmissionStatus.RECEIVED,
     )
-    # JSON of everything the person wrote, with the exact time, sealed to the intake key.
+    # The request's own key (crypto.SubmissionKey, in the key store): everything below and
+    # the files are sealed to its public half; shredding the key shreds the request.
+    key_id = models.UUIDField(null=True, editable=False)
+    public_key = models.BinaryField(max_length=32, default=b"")
+    # JSON of everything the person wrote, with the exact time, sealed to the request's key.
     sealed = models.BinaryField()
     receipt_lookup = models.CharField(max_length=64, unique=True)
     receipt_public_key = models.BinaryField(max_length=32)

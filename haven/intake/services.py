@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,7 @@ from haven.audit.services import record, record_read
 from haven.core.choices import Urgency
 from haven.core.models import Mission
 from haven.core.vocab.assistance import ASSISTANCE
-from haven.crypto.models import IntakeKey
+from haven.crypto.models import IntakeKey, SubmissionKey
 from haven.crypto.receipts import (
     ReceiptKeys,
     derive,
@@ -39,8 +39,13 @@ from haven.crypto.receipts import (
     open_with_receipt,
     seal_to_receipt,
 )
-from haven.crypto.sealing import intake_public_key, open_sealed, seal
-from haven.crypto.streams import FileSealer, iter_decrypted
+from haven.crypto.sealing import open_sealed_with, seal
+from haven.crypto.streams import FileSealer, iter_decrypted_with
+from haven.crypto.submission_keys import (
+    new_submission_key,
+    shred_submission_key,
+    submission_keypair,
+)
 from haven.intake import attachments
 from haven.intake.models import (
     Attachment,
@@ -78,13 +83,14 @@ def suggest_urgency(kind: str, help_wanted: list[str]) -> str:
 
 
 def _seal_for_mission(submission: Submission, data: bytes, purpose: bytes) -> bytes:
-    try:
-        public_key = intake_public_key(submission.mission)
-    except IntakeKey.DoesNotExist:
-        raise IntakeError(
-            _("This mission cannot receive requests here yet. Use its contact points above.")
-        ) from None
-    return seal(public_key, data, context=purpose + submission.uid.bytes)
+    """Seal to the request's own key: the mission opens it; shredding the key closes it."""
+    return seal(submission.public_key, data, context=purpose + submission.uid.bytes)
+
+
+def _keypair(submission: Submission) -> tuple[bytes, bytes]:
+    if submission.key_id is None:
+        raise IntakeError(_("This request has no key of its own and cannot be opened."))
+    return submission_keypair(submission.mission, submission.key_id)
 
 
 def submit(
@@ -106,8 +112,10 @@ def submit(
             % {"count": settings.HAVEN_ATTACHMENTS_MAX}
         )
     written: list[Path] = []
+    keys = router.db_for_write(SubmissionKey)
     try:
-        with transaction.atomic():
+        # The request's key (key store) and its rows (data) commit together or not at all.
+        with transaction.atomic(using=keys), transaction.atomic():
             submission, passphrase = _submit(mission=mission, answers=answers, language=language)
             written = _attach(submission, uploads)
     except BaseException:
@@ -123,6 +131,12 @@ def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tupl
         raise IntakeError(_("Choose what kind of request this is."))
     help_wanted = list(answers.get("help_wanted", []))
     ASSISTANCE.validate_list(help_wanted)
+    try:
+        submission_key = new_submission_key(mission)
+    except IntakeKey.DoesNotExist:
+        raise IntakeError(
+            _("This mission cannot receive requests here yet. Use its contact points above.")
+        ) from None
     passphrase = new_passphrase()
     keys = derive(passphrase, mission_id=mission.pk)
     submission = Submission(
@@ -133,6 +147,8 @@ def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tupl
         suggested_urgency=suggest_urgency(kind, help_wanted),
         receipt_lookup=keys.lookup,
         receipt_public_key=keys.public_key,
+        key_id=submission_key.id,
+        public_key=bytes(submission_key.public_key),
     )
     payload = {**answers, "language": language, "submitted_at": timezone.now().isoformat()}
     submission.sealed = _seal_for_mission(
@@ -188,7 +204,7 @@ def _prepare(upload: UploadedFile) -> tuple[str, Iterable[bytes], bool]:
 def _attach(submission: Submission, uploads: list[UploadedFile]) -> list[Path]:
     """Sanitise and seal every upload; returns the files written (for clean-up on failure)."""
     written: list[Path] = []
-    public_key = intake_public_key(submission.mission)
+    public_key = bytes(submission.public_key)
     try:
         for number, upload in enumerate(uploads, start=1):
             try:
@@ -337,8 +353,8 @@ def request_deletion(*, opened: Opened) -> None:
 
 def open_submission(*, submission: Submission, actor: User) -> dict[str, Any]:
     """What the person wrote, decrypted; the read is logged."""
-    data = open_sealed(
-        submission.mission,
+    data = open_sealed_with(
+        _keypair(submission),
         submission.sealed,
         context=b"submission" + submission.uid.bytes,
         what=_("Request %(id)s") % {"id": submission.pk},
@@ -352,11 +368,12 @@ def open_submission(*, submission: Submission, actor: User) -> dict[str, Any]:
 
 
 def conversation_for_mission(submission: Submission) -> list[tuple[Message, str]]:
+    keypair = _keypair(submission)
     return [
         (
             message,
-            open_sealed(
-                submission.mission,
+            open_sealed_with(
+                keypair,
                 message.sealed_for_mission,
                 context=b"message" + message.pk.to_bytes(8, "big") + submission.uid.bytes,
                 what=_("Message %(id)s") % {"id": message.pk},
@@ -428,7 +445,8 @@ def discard(*, submission: Submission, actor: User | None) -> None:
     """Delete a request (spam, or the person asked for it) with its messages and files;
     audited."""
     paths = [attachment_path(attachment) for attachment in submission.attachments.all()]
-    with transaction.atomic():
+    keys = router.db_for_write(SubmissionKey)
+    with transaction.atomic(using=keys), transaction.atomic():
         record(
             action="intake.discarded",
             actor=actor,
@@ -437,6 +455,8 @@ def discard(*, submission: Submission, actor: User | None) -> None:
             fields=["sealed", "messages"],
             reason="deletion requested" if submission.deletion_requested_on else "discarded",
         )
+        if submission.key_id is not None:
+            shred_submission_key(submission.key_id)
         submission.delete()
         transaction.on_commit(lambda: _remove(paths))
 
@@ -467,13 +487,15 @@ def attachment_download(*, attachment: Attachment, actor: User) -> Iterator[byte
     """The decrypted content of a file, chunk by chunk; the read is logged."""
     submission = attachment.submission
     record_read(actor=actor, mission=submission.mission, obj=attachment, fields=["content"])
+    public_key, private_key = _keypair(submission)
     handle = attachment_path(attachment).open("rb")
 
     def chunks() -> Iterator[bytes]:
         with handle:
-            yield from iter_decrypted(
+            yield from iter_decrypted_with(
                 handle,
-                mission=submission.mission,
+                public_key=public_key,
+                private_key=private_key,
                 context=b"attachment" + attachment.uid.bytes,
                 what=_("File %(id)s") % {"id": attachment.pk},
             )

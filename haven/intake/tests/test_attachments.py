@@ -224,3 +224,31 @@ def test_a_full_disk_shows_not_sent_and_leaves_nothing(mission: Any, settings: A
     assert response.status_code == 503 and "was not sent" in response.content.decode()
     assert not Submission.objects.exists() and not Attachment.objects.exists()
     assert not list(Path(settings.HAVEN_MEDIA_DIR).glob("intake/*"))
+
+
+def test_a_deleted_request_stays_unreadable_when_an_old_backup_is_restored(
+    mission: Any, officer: Any
+) -> None:
+    from haven.crypto.errors import DecryptionError
+    from haven.crypto.models import SubmissionKey
+
+    _send(Client(), ("note.txt", b"The names of our witnesses"))
+    submission = Submission.objects.get()
+    attachment = submission.attachments.get()
+    assert SubmissionKey.objects.filter(pk=submission.key_id).exists()
+    # "Backup": the data rows and the sealed file as they are now.
+    row = Submission.objects.filter(pk=submission.pk).values().get()
+    file_row = Attachment.objects.filter(pk=attachment.pk).values().get()
+    sealed_file = services.attachment_path(attachment).read_bytes()
+
+    services.discard(submission=submission, actor=officer)
+    assert not SubmissionKey.objects.filter(pk=submission.key_id).exists()
+
+    # "Restore" the data from the backup: without its key nothing opens.
+    restored = Submission.objects.create(**row)
+    Attachment.objects.create(**file_row)
+    services.attachment_path(attachment).write_bytes(sealed_file)
+    with pytest.raises(DecryptionError, match="no longer exists"):
+        services.open_submission(submission=restored, actor=officer)
+    with pytest.raises(DecryptionError):
+        b"".join(services.attachment_download(attachment=restored.attachments.get(), actor=officer))
