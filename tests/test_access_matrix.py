@@ -8,6 +8,7 @@ added to ``OBJECT_FACTORIES`` below.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image
 
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
@@ -140,9 +142,13 @@ class World:
             language="en",
         )
         intake.reply(submission=self.submission, actor=admin, text=f"Reply {MARKER}")
+        # A photo, kept also as sent (the mission keeps originals).
+        self.mission.keep_originals = True
+        self.mission.save()
+        photo = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(photo, format="PNG")
         self.attachment = intake.add_file(
-            submission=self.submission,
-            upload=SimpleUploadedFile("n.txt", b"Note " + MARKER.encode()),
+            submission=self.submission, upload=SimpleUploadedFile("p.png", photo.getvalue())
         )
 
 

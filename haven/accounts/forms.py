@@ -138,6 +138,7 @@ class MissionSettingsForm(forms.ModelForm):
             "quick_exit_url",
             "portal_session_limit",
             "portal_hourly_limit",
+            "keep_originals",
         ]
         widgets: ClassVar = {"public_contact": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}
         help_texts: ClassVar = {

@@ -94,6 +94,16 @@ class Mission(models.Model):
         default=600,
         help_text=_("Beyond this, visitors are asked politely to try again later."),
     )
+    # Files sent through the portal are always cleaned; with this on, the original is also
+    # kept, sealed, and opening it needs a stated reason (evidence, for example).
+    keep_originals = models.BooleanField(
+        _("keep the original of cleaned files"),
+        default=False,
+        help_text=_(
+            "The original keeps its hidden data (place, time, author). Opening it is logged "
+            "with a reason."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MissionQuerySet)()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from haven.core.choices import Urgency
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
-from haven.intake.models import SubmissionKind, SubmissionStatus
+from haven.intake.models import OriginalReason, SubmissionKind, SubmissionStatus
 from haven.intake.services import MAX_MESSAGE
 
 
@@ -183,4 +183,10 @@ class PortalTextForm(forms.Form):
         required=True,
         max_length=5000,
         help_text=_("Say it plainly: for example, it cannot promise protection, visas or money."),
+    )
+
+
+class OriginalForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Why do you need the original?"), choices=OriginalReason.choices
     )

@@ -155,6 +155,8 @@ class Attachment(models.Model):
     kind = models.CharField(max_length=10)
     size = models.PositiveBigIntegerField()
     sanitised = models.BooleanField(default=False)
+    # The file as sent, before cleaning, when the mission keeps originals.
+    has_original = models.BooleanField(default=False)
 
     class Meta:
         ordering: ClassVar = ["pk"]
@@ -164,3 +166,12 @@ class Attachment(models.Model):
 
     def __repr__(self) -> str:
         return f"<Attachment: pk={self.pk}>"
+
+
+class OriginalReason(models.TextChoices):
+    """Why an officer opens the original of a cleaned file; a code, so the audit log can
+    carry it."""
+
+    EVIDENCE = "evidence", _("To keep or hand over as evidence")
+    VERIFY = "verify", _("To check that the file is authentic")
+    UNREADABLE = "unreadable", _("The cleaned copy cannot be read")

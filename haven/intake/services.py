@@ -50,12 +50,14 @@ from haven.intake import attachments
 from haven.intake.models import (
     Attachment,
     Message,
+    OriginalReason,
     PortalText,
     Submission,
     SubmissionKind,
     SubmissionStatus,
 )
 from haven.registry.models import Defender
+from haven.registry.services import create_defender
 
 MAX_MESSAGE = 20_000
 RECEIPT_NOT_FOUND = gettext_lazy(
@@ -161,8 +163,9 @@ def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tupl
 # -- attachments
 
 
-def attachment_path(attachment: Attachment) -> Path:
-    return Path(settings.HAVEN_MEDIA_DIR) / "intake" / f"{attachment.uid}.hvnf"
+def attachment_path(attachment: Attachment, *, original: bool = False) -> Path:
+    name = f"{attachment.uid}.original.hvnf" if original else f"{attachment.uid}.hvnf"
+    return Path(settings.HAVEN_MEDIA_DIR) / "intake" / name
 
 
 def _start_of_day() -> float:
@@ -170,14 +173,16 @@ def _start_of_day() -> float:
     return datetime.datetime(today.year, today.month, today.day, tzinfo=datetime.UTC).timestamp()
 
 
-def _store(attachment: Attachment, pieces: Iterable[bytes], public_key: bytes) -> None:
+def _store(
+    attachment: Attachment, pieces: Iterable[bytes], public_key: bytes, *, original: bool = False
+) -> None:
     """Seal ``pieces`` into the attachment's file: 0600, synced, its times set to the day."""
-    path = attachment_path(attachment)
+    path = attachment_path(attachment, original=original)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         sealer = FileSealer(
-            handle, public_key=public_key, context=b"attachment" + attachment.uid.bytes
+            handle, public_key=public_key, context=_file_context(attachment, original)
         )
         for piece in pieces:
             sealer.write(piece)
@@ -188,17 +193,29 @@ def _store(attachment: Attachment, pieces: Iterable[bytes], public_key: bytes) -
     os.utime(path, (day, day))
 
 
-def _prepare(upload: UploadedFile) -> tuple[str, Iterable[bytes], bool]:
+def _file_context(attachment: Attachment, original: bool) -> bytes:
+    return (b"original" if original else b"attachment") + attachment.uid.bytes
+
+
+@dataclass
+class _Prepared:
+    kind: str
+    pieces: Iterable[bytes]
+    original: bytes | None = None  # the file as sent, when it was cleaned
+
+
+def _prepare(upload: UploadedFile) -> _Prepared:
     """The kind of an upload and its (sanitised) content; ``IntakeError`` if refused."""
     chunks = iter(upload.chunks())
     head = next(chunks, b"")
     try:
         kind = attachments.detect(head)
         if kind in attachments.SANITISED:
-            return kind, [attachments.sanitise(kind, head + b"".join(chunks))], True
+            data = head + b"".join(chunks)
+            return _Prepared(kind, [attachments.sanitise(kind, data)], data)
     except attachments.Refused as error:
         raise IntakeError(str(error)) from None
-    return kind, itertools.chain([head], chunks), False
+    return _Prepared(kind, itertools.chain([head], chunks))
 
 
 def _attach(submission: Submission, uploads: list[UploadedFile]) -> list[Path]:
@@ -208,15 +225,23 @@ def _attach(submission: Submission, uploads: list[UploadedFile]) -> list[Path]:
     try:
         for number, upload in enumerate(uploads, start=1):
             try:
-                kind, pieces, sanitised = _prepare(upload)
+                prepared = _prepare(upload)
             except IntakeError as error:
                 raise AttachmentRefused(
                     _("File %(number)d: %(problem)s") % {"number": number, "problem": error}
                 ) from None
-            attachment = Attachment(submission=submission, kind=kind, sanitised=sanitised, size=0)
-            counted = _counting(pieces, attachment)
-            _store(attachment, counted, public_key)
+            attachment = Attachment(
+                submission=submission,
+                kind=prepared.kind,
+                sanitised=prepared.original is not None,
+                size=0,
+            )
+            _store(attachment, _counting(prepared.pieces, attachment), public_key)
             written.append(attachment_path(attachment))
+            if prepared.original is not None and submission.mission.keep_originals:
+                _store(attachment, [prepared.original], public_key, original=True)
+                written.append(attachment_path(attachment, original=True))
+                attachment.has_original = True
             attachment.save()
     except BaseException:
         for path in written:
@@ -444,7 +469,11 @@ def link_defender(*, submission: Submission, defender: Defender, actor: User) ->
 def discard(*, submission: Submission, actor: User | None) -> None:
     """Delete a request (spam, or the person asked for it) with its messages and files;
     audited."""
-    paths = [attachment_path(attachment) for attachment in submission.attachments.all()]
+    paths = [
+        attachment_path(attachment, original=original)
+        for attachment in submission.attachments.all()
+        for original in (False, True)
+    ]
     keys = router.db_for_write(SubmissionKey)
     with transaction.atomic(using=keys), transaction.atomic():
         record(
@@ -483,12 +512,30 @@ def save_portal_text(
     return text
 
 
-def attachment_download(*, attachment: Attachment, actor: User) -> Iterator[bytes]:
-    """The decrypted content of a file, chunk by chunk; the read is logged."""
+def attachment_download(
+    *, attachment: Attachment, actor: User, original_reason: str = ""
+) -> Iterator[bytes]:
+    """The decrypted content of a file, chunk by chunk; the read is logged. The original of
+    a cleaned file needs a reason (an ``OriginalReason`` code), which the log keeps."""
     submission = attachment.submission
-    record_read(actor=actor, mission=submission.mission, obj=attachment, fields=["content"])
+    original = bool(original_reason)
+    if original:
+        if original_reason not in OriginalReason.values:
+            raise IntakeError(_("Say why the original is needed."))
+        if not attachment.has_original:
+            raise IntakeError(_("Only the cleaned copy of this file was kept."))
+        record(
+            action="intake.original_opened",
+            actor=actor,
+            mission=submission.mission,
+            obj=attachment,
+            fields=["original"],
+            reason=original_reason,
+        )
+    else:
+        record_read(actor=actor, mission=submission.mission, obj=attachment, fields=["content"])
     public_key, private_key = _keypair(submission)
-    handle = attachment_path(attachment).open("rb")
+    handle = attachment_path(attachment, original=original).open("rb")
 
     def chunks() -> Iterator[bytes]:
         with handle:
@@ -496,7 +543,7 @@ def attachment_download(*, attachment: Attachment, actor: User) -> Iterator[byte
                 handle,
                 public_key=public_key,
                 private_key=private_key,
-                context=b"attachment" + attachment.uid.bytes,
+                context=_file_context(attachment, original),
                 what=_("File %(id)s") % {"id": attachment.pk},
             )
 
@@ -518,3 +565,25 @@ def purge_unconfirmed_deletions(*, today: datetime.date | None = None) -> int:
         discard(submission=submission, actor=None)
         count += 1
     return count
+
+
+def create_defender_from(*, submission: Submission, actor: User) -> Defender:
+    """Register the person the request is about and link the request to them.
+
+    Refuses with ``PossibleDuplicates`` (from the registry) when the name is already known:
+    the officer links the request to that record instead.
+    """
+    answers = open_submission(submission=submission, actor=actor)
+    name = str(answers.get("name") or "").strip() or _("Person from request %(id)s") % {
+        "id": submission.pk
+    }
+    with transaction.atomic():
+        defender = create_defender(
+            mission=submission.mission,
+            actor=actor,
+            name=name[:200],
+            notes=_("From the portal request of %(date)s.")
+            % {"date": submission.received_on.isoformat()},
+        )
+        link_defender(submission=submission, defender=defender, actor=actor)
+    return defender

@@ -11,9 +11,19 @@ urlpatterns = [
     path("<int:submission_id>/link/", views.submission_link, name="submission_link"),
     path("<int:submission_id>/delete/", views.submission_discard, name="submission_discard"),
     path(
+        "<int:submission_id>/create-defender/",
+        views.submission_create_defender,
+        name="submission_create_defender",
+    ),
+    path(
         "<int:submission_id>/files/<int:attachment_id>/",
         views.attachment_download,
         name="attachment",
+    ),
+    path(
+        "<int:submission_id>/files/<int:attachment_id>/original/",
+        views.attachment_original,
+        name="attachment_original",
     ),
     path("portal-texts/", views.portal_texts, name="portal_texts"),
     path("portal-texts/edit/", views.portal_text_edit, name="portal_text_edit"),

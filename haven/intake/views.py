@@ -20,7 +20,7 @@ from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.intake import attachments, forms, selectors, services
 from haven.intake.models import PortalText, Submission
 from haven.registry import selectors as registry_selectors
-from haven.registry.services import ChannelInput, find_duplicates
+from haven.registry.services import ChannelInput, PossibleDuplicates, find_duplicates
 
 casework = requires_role("admin", "officer")
 
@@ -202,15 +202,60 @@ def portal_text_edit(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/form_page.html", context)
 
 
+def _file_response(
+    submission: Submission, attachment: Any, chunks: Any, *, original: bool
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=attachments.KIND_LABELS[attachment.kind])
+    suffix = "-original" if original else ""
+    extension = attachments.EXTENSIONS[attachment.kind]
+    name = f"request-{submission.pk}-{attachment.pk}{suffix}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @casework
 def attachment_download(request: HttpRequest, submission_id: int, attachment_id: int) -> Any:
     submission = _submission(request, submission_id)
     attachment = get_object_or_404(submission.attachments, pk=attachment_id)
-    response = StreamingHttpResponse(
-        services.attachment_download(attachment=attachment, actor=_user(request)),
-        content_type=attachments.KIND_LABELS[attachment.kind],
-    )
-    name = f"request-{submission.pk}-{attachment.pk}.{attachments.EXTENSIONS[attachment.kind]}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    chunks = services.attachment_download(attachment=attachment, actor=_user(request))
+    return _file_response(submission, attachment, chunks, original=False)
+
+
+@casework
+def attachment_original(request: HttpRequest, submission_id: int, attachment_id: int) -> Any:
+    submission = _submission(request, submission_id)
+    attachment = get_object_or_404(submission.attachments, pk=attachment_id, has_original=True)
+    form = forms.OriginalForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        chunks = services.attachment_download(
+            attachment=attachment,
+            actor=_user(request),
+            original_reason=form.cleaned_data["reason"],
+        )
+        return _file_response(submission, attachment, chunks, original=True)
+    context = {
+        "form": form,
+        "title": _("Open the original file"),
+        "intro": _(
+            "The original still holds its hidden data: where and when it was made, on what "
+            "device, by whom. Opening it is logged with your reason."
+        ),
+        "submit": _("Download the original"),
+        "cancel": _url(submission),
+    }
+    return render(request, "registry/form_page.html", context)
+
+
+@casework
+def submission_create_defender(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    if request.method != "POST":
+        return redirect(_url(submission))
+    try:
+        defender = services.create_defender_from(submission=submission, actor=_user(request))
+    except PossibleDuplicates as error:
+        messages.error(request, str(error) + " " + _("Link the request to that record instead."))
+        return redirect(_url(submission))
+    messages.success(request, _("%(name)s is now in the registry.") % {"name": defender.name})
+    return redirect(defender.get_absolute_url())

@@ -252,3 +252,30 @@ def test_a_deleted_request_stays_unreadable_when_an_old_backup_is_restored(
         services.open_submission(submission=restored, actor=officer)
     with pytest.raises(DecryptionError):
         b"".join(services.attachment_download(attachment=restored.attachments.get(), actor=officer))
+
+
+def test_originals_are_kept_only_when_the_mission_asks_and_open_with_a_reason(
+    mission: Any, officer: Any
+) -> None:
+    from haven.audit.models import AuditEvent
+
+    _send(Client(), ("photo.jpg", _gps_jpeg()))
+    assert not Attachment.objects.get().has_original
+    mission.keep_originals = True
+    mission.save()
+    _send(Client(), ("photo.jpg", _gps_jpeg()))
+    attachment = Attachment.objects.latest("pk")
+    assert attachment.has_original
+    assert b"Canary" not in services.attachment_path(attachment, original=True).read_bytes()
+    client = signed_in_client(officer)
+    url = reverse(
+        "intake:attachment_original",
+        kwargs={"submission_id": attachment.submission_id, "attachment_id": attachment.pk},
+    )
+    assert "Why do you need the original?" in client.get(url).content.decode()
+    response = client.post(url, {"reason": "evidence"})
+    original = b"".join(response.streaming_content)
+    assert original == _gps_jpeg() or b"CanonCanary" in original
+    event = AuditEvent.objects.get(action="intake.original_opened")
+    assert event.reason == "evidence"
+    assert client.post(url, {"reason": "curiosity"}).status_code == 200  # refused, form again

@@ -289,3 +289,48 @@ def test_deletion_asked_and_never_confirmed_happens_after_14_days(portal: Any) -
     assert Submission.objects.count() == 1
     event = AuditEvent.objects.get(action="intake.discarded")
     assert event.actor_id is None and event.reason == "deletion requested"
+
+
+def test_the_portal_takes_requests_without_any_key_that_opens_them(
+    portal: Any, officer: Any, settings: Any, tmp_path: Any
+) -> None:
+    """A portal-only host holds no KEK: with the key files gone, requests still arrive, and
+    only the workspace (with its keys back) can open them."""
+    from haven.crypto.errors import CryptoError
+    from haven.crypto.keys import reload_provider
+
+    keys_dir = settings.HAVEN_KEY_DIR
+    settings.HAVEN_KEY_DIR = tmp_path / "no-keys-here"
+    settings.HAVEN_KEY_DIR.mkdir()
+    reload_provider()
+    try:
+        passphrase = _receipt(_send(Client(), description="Sent while no KEK was loaded."))
+        assert not any(settings.HAVEN_KEY_DIR.iterdir())  # no key was read or made
+        submission = Submission.objects.get()
+        with pytest.raises(CryptoError):
+            services.open_submission(submission=submission, actor=officer)
+    finally:
+        settings.HAVEN_KEY_DIR = keys_dir
+        reload_provider()
+    answers = services.open_submission(submission=submission, actor=officer)
+    assert answers["description"] == "Sent while no KEK was loaded."
+    assert services.open_receipt(mission=portal, passphrase=passphrase) is not None
+
+
+def test_triage_registers_the_person_and_links_the_request(portal: Any, officer: Any) -> None:
+    from haven.registry.models import Defender
+
+    _send(Client())
+    submission = Submission.objects.get()
+    desk = signed_in_client(officer)
+    url = reverse("intake:submission_create_defender", kwargs={"submission_id": submission.pk})
+    response = desk.post(url)
+    defender = Defender.objects.get()
+    assert response.status_code == 302 and response.url == defender.get_absolute_url()
+    assert defender.name == "Amina Otieno"
+    submission.refresh_from_db()
+    assert submission.defender == defender
+    _send(Client())
+    second = Submission.objects.latest("pk")
+    desk.post(reverse("intake:submission_create_defender", kwargs={"submission_id": second.pk}))
+    assert Defender.objects.count() == 1  # the same name: link instead of a duplicate
