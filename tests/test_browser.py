@@ -12,6 +12,7 @@ from django_otp.oath import TOTP
 
 from haven.accounts.services import add_staff_user, generate_recovery_codes
 from haven.audit.models import AuditEvent
+from haven.intake.tests.test_attachments import _authored_pdf, _gps_jpeg
 from tests.factories import PASSWORD, make_mission, make_user, totp_code
 
 pytestmark = pytest.mark.browser
@@ -256,6 +257,12 @@ def test_a_defender_without_javascript_asks_for_help_and_reads_the_reply(
     page.locator("#id_description").fill("They followed me home and threatened my children.")
     page.locator("#id_contact").fill("Signal, evenings")
     page.locator("#id_help_wanted_0").check()
+    page.locator("#id_attachments").set_input_files(
+        [
+            {"name": "IMG_0042.jpg", "mimeType": "image/jpeg", "buffer": _gps_jpeg()},
+            {"name": "summons.pdf", "mimeType": "application/pdf", "buffer": _authored_pdf()},
+        ]
+    )
     page.get_by_role("button", name=send, exact=True).click()
     receipt = page.locator(".receipt").inner_text().strip()
     assert len(receipt.split()) == 7
@@ -274,6 +281,7 @@ def test_a_defender_without_javascript_asks_for_help_and_reads_the_reply(
     staff.get_by_role("link", name="Requests", exact=True).click()
     staff.locator("tbody a").first.click()
     assert "threatened my children" in staff.content()
+    assert staff.get_by_text("hidden data removed").count() == 2
     staff.get_by_label("Reply").fill("We have your request. We will write on Signal tonight.")
     staff.get_by_role("button", name="Send the reply").click()
     staff.get_by_text("Your reply is sealed to their receipt.").wait_for()
@@ -285,3 +293,10 @@ def test_a_defender_without_javascript_asks_for_help_and_reads_the_reply(
     page.get_by_role("button", name=open_label, exact=True).click()
     assert "We will write on Signal tonight." in page.content()
     person.close()
+    # What was stored of the photo and the document carries no metadata.
+    from haven.intake.models import Attachment
+
+    assert sorted(Attachment.objects.values_list("kind", "sanitised")) == [
+        ("jpeg", True),
+        ("pdf", True),
+    ]

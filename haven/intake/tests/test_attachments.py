@@ -164,11 +164,12 @@ def test_a_pixel_flood_is_refused_without_decoding(mission: Any) -> None:
     assert not Submission.objects.exists()
 
 
-def test_a_file_over_the_size_limit_is_refused(mission: Any, settings: Any) -> None:
-    settings.HAVEN_UPLOAD_MAX_BYTES = 1024 * 1024
-    page = _send(Client(), ("big.txt", b"x" * (2 * 1024 * 1024))).content.decode()
+def test_a_30_mb_file_is_refused_at_the_25_mb_limit(mission: Any, settings: Any) -> None:
+    assert settings.HAVEN_UPLOAD_MAX_BYTES == 25 * 1024 * 1024
+    page = _send(Client(), ("big.txt", b"x" * (30 * 1024 * 1024))).content.decode()
     assert "larger than the limit" in page
     assert not Submission.objects.exists()
+    assert not list(Path(settings.HAVEN_MEDIA_DIR).glob("intake/*"))
 
 
 def test_the_officer_downloads_the_cleaned_copy_as_an_attachment(
