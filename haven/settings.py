@@ -391,5 +391,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "axes": {"level": "ERROR"},
+        # pikepdf announces its logging bridge on import; it says nothing useful.
+        "pikepdf": {"level": "WARNING"},
     },
 }

@@ -42,6 +42,26 @@ EXTENSIONS = {
     "webm": "webm",
 }
 SANITISED = {"jpeg", "png", "webp", "pdf"}
+# ISO media "brands" of ordinary audio and video; other brands (HEIC, AVIF photos) are refused.
+VIDEO_BRANDS = {
+    b"isom",
+    b"iso2",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4A ",
+    b"M4V ",
+    b"M4B ",
+    b"dash",
+    b"3gp4",
+    b"3gp5",
+    b"3gp6",
+    b"3g2a",
+    b"qt  ",
+}
 
 
 class Refused(Exception):
@@ -65,7 +85,12 @@ def detect(head: bytes) -> str:
     if head.startswith(b"OggS"):
         return "ogg"
     if head[4:8] == b"ftyp":
-        return "mp4"
+        if head[8:12] in VIDEO_BRANDS:
+            return "mp4"
+        # HEIC/AVIF photos share the container and carry EXIF and GPS: refuse, ask for JPEG.
+        raise Refused(
+            _("This kind of photo (HEIC or AVIF) cannot be accepted. Send it as JPEG or PNG.")
+        )
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"
     if _is_text(head):

@@ -130,6 +130,7 @@ def test_files_are_sealed_on_disk_under_random_names(mission: Any, settings: Any
         ("cut.jpg", _gps_jpeg()[:300], "damaged or incomplete"),
         ("program.exe", b"MZ\x90\x00\x03\x00\x00\x00" + bytes(200), "cannot be accepted"),
         ("broken.pdf", b"%PDF-1.7\n garbage", "damaged or incomplete"),
+        ("IMG_1.HEIC", b"\x00\x00\x00\x18ftypheic" + bytes(100), "HEIC or AVIF"),
     ],
 )
 def test_hostile_files_are_refused_and_nothing_is_stored(
