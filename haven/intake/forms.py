@@ -105,7 +105,15 @@ class RequestForm(forms.Form):
         ),
     )
     # Left empty by people; filled by robots that fill every field.
-    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+    website = forms.CharField(
+        label=_("Leave this empty"),
+        required=False,
+        max_length=200,
+        # Hidden by the stylesheet (display: none hides it from screen readers too).
+        widget=forms.TextInput(
+            attrs={"class": "honeypot", "tabindex": "-1", "autocomplete": "off"}
+        ),
+    )
 
     def answers(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -1,9 +1,10 @@
 """Requests that arrive through the portal, and the messages exchanged about them.
 
-What the person wrote is sealed, on arrival, to the mission's intake public key (the portal
-cannot read it back); replies are sealed to the public key their receipt derives, so only the
-person holding the receipt reads them. In the clear: the day (never the time) it arrived, its
-kind, the urgency it suggests and its status, which the inbox sorts on.
+What the person wrote is sealed, on arrival, to the request's own key (``SubmissionKey``,
+whose private half is sealed to the mission's intake key; the portal cannot read it back, and
+shredding that key shreds the request); replies are sealed to the public key the receipt
+derives, so only the person holding the receipt reads them. In the clear: the day (never the
+time) it arrived, its kind, the urgency it suggests and its status, which the inbox sorts on.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Submission(MissionScopedModel):
 
 class Message(models.Model):
     """One message about a submission, sealed twice: for the person (their receipt key) and
-    for the mission (its intake key), so each side can read the whole conversation."""
+    for the mission (the request's key), so each side can read the whole conversation."""
 
     class Direction(models.TextChoices):
         FROM_MISSION = "mission", _("From the mission")
@@ -146,7 +147,7 @@ class PortalText(models.Model):
 
 
 class Attachment(models.Model):
-    """A file sent with a request: sanitised, sealed to the intake key, stored under a random
+    """A file sent with a request: sanitised, sealed to the request's key, stored under a random
     name (``HAVEN_MEDIA_DIR/intake/<uid>.hvnf``). The name it had on the sender's device is
     never kept."""
 

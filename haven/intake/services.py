@@ -2,9 +2,9 @@
 triaged, answered, linked to a defender, discarded.
 
 The portal side (``submit``, ``open_receipt``, ``add_information``, ``request_deletion``)
-needs only the intake public key and writes no audit event with a time (times of visits are
-metadata, SECURITY.md). The workspace side opens sealed content with the intake private key
-and records who read or changed what.
+needs only public keys and writes no audit event with a time (times of visits are metadata,
+SECURITY.md). The workspace side opens a request's key with the intake private key (under the
+KEK) and records who read or changed what.
 """
 
 from __future__ import annotations

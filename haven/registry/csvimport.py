@@ -185,8 +185,9 @@ def _header(cells: list[str], kind: str) -> list[str]:
     return names
 
 
-def _records(text: str, kind: str) -> Iterator[tuple[int, dict[str, str] | None, int]]:
-    """(line, cells by column or None if the cell count is wrong, cell count) per data line."""
+def _records(text: str, kind: str) -> Iterator[tuple[int, dict[str, str] | None, int, int]]:
+    """(line, cells by column or None if the cell count is wrong, cell count, header's count)
+    per data line."""
     reader = csv.reader(io.StringIO(text, newline=""))
     line = 0
     try:
@@ -204,9 +205,9 @@ def _records(text: str, kind: str) -> Iterator[tuple[int, dict[str, str] | None,
                     % {"rows": settings.HAVEN_IMPORT_MAX_ROWS}
                 )
             if len(cells) != len(header):
-                yield line, None, len(cells)
+                yield line, None, len(cells), len(header)
             else:
-                yield line, dict(zip(header, cells, strict=True)), len(cells)
+                yield line, dict(zip(header, cells, strict=True)), len(cells), len(header)
         if header is None:
             raise ImportRefused(_("The file is empty."))
     except csv.Error as error:
@@ -332,7 +333,7 @@ def check_file(
     if kind not in COLUMNS:
         raise ImportRefused(_("Choose what the file holds: defenders or organisations."))
     report = ImportReport(kind)
-    for line, cells, count in _records(_text(data), kind):
+    for line, cells, count, expected in _records(_text(data), kind):
         report.lines += 1
         if cells is None:
             report.problems.append(
@@ -340,7 +341,7 @@ def check_file(
                     line,
                     "",
                     _("The line has %(count)d cells; the header has %(expected)d.")
-                    % {"count": count, "expected": len(COLUMNS[kind])},
+                    % {"count": count, "expected": expected},
                 )
             )
         else:

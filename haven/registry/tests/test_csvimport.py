@@ -72,7 +72,7 @@ def test_each_bad_value_is_reported_with_its_line_and_column(mission: Any) -> No
     assert (7, "name") not in problems  # a blank line is skipped, not an error
     assert "loud" in problems[(8, "visibility")]
     assert "not one of this line's filled channel columns" in problems[(9, "preferred_channel")]
-    assert "has 2 cells; the header has 14" in problems[(10, "")]
+    assert "has 2 cells; the header has 10" in problems[(10, "")]
     assert report.invalid_lines == 7 and len(report.rows) == 1
 
 
