@@ -1,25 +1,29 @@
 """Portal abuse limits without IP addresses or outside CAPTCHAs.
 
-Each portal action that writes or tests a receipt is charged to the visitor's session (so many
-an hour) and to the mission (so many an hour in all, which also bounds visitors who drop their
-cookies). A wrong receipt makes the session wait before the next attempt, twice as long each
-time. Counts are kept per hour; nothing says who a visitor is.
+Each portal action that writes or tests a receipt is charged to the visitor (so many an hour)
+and to the mission (so many an hour in all, which also bounds visitors who drop their
+cookies). A wrong receipt makes the visitor wait before the next attempt, twice as long each
+time. The visitor's counters travel in a signed cookie, not in a session row: the server
+stores nothing about a visitor, only the mission's count per hour.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from haven.core.models import Mission
 from haven.intake.models import PortalUsage
 
-SESSION_KEY = "haven_portal"
+COOKIE = "haven_portal"
+_SALT = "haven.portal.limits"
+_ATTRIBUTE = "_haven_portal_bucket"
 MAX_WAIT_SECONDS = 15 * 60
 
 
@@ -36,7 +40,14 @@ def _hour() -> str:
 
 
 def _bucket(request: HttpRequest) -> dict[str, Any]:
-    bucket: dict[str, Any] = dict(request.session.get(SESSION_KEY, {}))
+    bucket: dict[str, Any] | None = getattr(request, _ATTRIBUTE, None)
+    if bucket is None:
+        try:
+            bucket = json.loads(request.get_signed_cookie(COOKIE, default="{}", salt=_SALT) or "{}")
+        except (ValueError, TypeError):
+            bucket = {}
+        if not isinstance(bucket, dict):
+            bucket = {}
     if bucket.get("hour") != _hour():
         bucket = {
             "hour": _hour(),
@@ -69,7 +80,7 @@ def charge(request: HttpRequest, mission: Mission) -> None:
             except IntegrityError:  # another worker created the hour's row meanwhile
                 PortalUsage.objects.filter(mission=mission, hour=hour).update(count=F("count") + 1)
     bucket["count"] += 1
-    request.session[SESSION_KEY] = bucket
+    setattr(request, _ATTRIBUTE, bucket)
 
 
 def receipt_failed(request: HttpRequest) -> int:
@@ -79,11 +90,27 @@ def receipt_failed(request: HttpRequest) -> int:
     bucket["failures"] = int(bucket.get("failures", 0)) + 1
     wait = min(2 ** bucket["failures"], MAX_WAIT_SECONDS)
     bucket["retry_after"] = time.time() + wait
-    request.session[SESSION_KEY] = bucket
+    setattr(request, _ATTRIBUTE, bucket)
     return wait
 
 
 def receipt_succeeded(request: HttpRequest) -> None:
     bucket = _bucket(request)
     bucket["failures"], bucket["retry_after"] = 0, 0
-    request.session[SESSION_KEY] = bucket
+    setattr(request, _ATTRIBUTE, bucket)
+
+
+def remember(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Hand the visitor's counters back in their signed cookie (for an hour)."""
+    bucket = getattr(request, _ATTRIBUTE, None)
+    if bucket is not None:
+        response.set_signed_cookie(
+            COOKIE,
+            json.dumps(bucket),
+            salt=_SALT,
+            max_age=3600,
+            httponly=True,
+            samesite="Strict",
+            secure=request.is_secure(),
+        )
+    return response

@@ -51,8 +51,8 @@ def _charged(
             try:
                 limits.charge(request, mission)
             except limits.Limited as error:
-                return _limited(request, mission, error)
-        return view(request, mission)
+                return limits.remember(request, _limited(request, mission, error))
+        return limits.remember(request, view(request, mission))
 
     return wrapper
 

@@ -334,3 +334,16 @@ def test_triage_registers_the_person_and_links_the_request(portal: Any, officer:
     second = Submission.objects.latest("pk")
     desk.post(reverse("intake:submission_create_defender", kwargs={"submission_id": second.pk}))
     assert Defender.objects.count() == 1  # the same name: link instead of a duplicate
+
+
+def test_the_portal_stores_no_session_for_a_visitor(portal: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    client = Client()
+    _send(client)
+    client.post(
+        reverse("intake_portal:receipt"),
+        {"passphrase": "abacus abdomen abdominal abide abiding ability ablaze"},
+    )
+    assert not Session.objects.exists()
+    assert set(client.cookies) <= {"csrftoken", "haven_portal"}
