@@ -31,6 +31,7 @@ run: install
 	$(PY) manage.py migrate --noinput --database keys --verbosity 0
 	$(PY) manage.py first_start
 	$(PY) manage.py demo_data
+	$(PY) manage.py demo_cases
 	$(PY) manage.py serve
 
 ## make test: everything CI runs

@@ -18,6 +18,8 @@ from ninja.security import HttpBearer
 from haven.accounts.api import router as accounts_router
 from haven.accounts.models import ApiToken, TokenScope
 from haven.accounts.services import authenticate_api_token
+from haven.cases.api import router as cases_router
+from haven.cases.services import CaseError
 from haven.core.api import router as core_router
 from haven.registry.api import router as registry_router
 from haven.registry.services import PossibleDuplicates, RegistryError
@@ -47,6 +49,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
+api.add_router("/", cases_router)
 
 
 @api.exception_handler(Http404)
@@ -80,3 +83,9 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
             {"id": match.entry.pk, "reasons": match.reasons} for match in exc.matches
         ]
     return api.create_response(request, body, status=409)
+
+
+@api.exception_handler(CaseError)
+def case_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A case rule refused the change (an illegal move, no consent): 409, with the reason."""
+    return api.create_response(request, {"detail": str(exc)}, status=409)

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "haven.audit",
     "haven.registry",
     "haven.intake",
+    "haven.cases",
 ]
 
 MIDDLEWARE = [
@@ -281,6 +282,23 @@ if PRODUCTION and not (OTP_WEBAUTHN_RP_ID and OTP_WEBAUTHN_ALLOWED_ORIGINS):
     )
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# E-mail carries the daily digest only (counts, never case content). Without an SMTP host the
+# digest is printed on the console, as suits the embedded mode.
+HAVEN_SMTP_HOST = ENV.get("HAVEN_SMTP_HOST", "")
+if HAVEN_SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = HAVEN_SMTP_HOST
+    EMAIL_PORT = int(ENV.get("HAVEN_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = ENV.get("HAVEN_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = ENV.get("HAVEN_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = _bool("HAVEN_SMTP_TLS", True)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = ENV.get("HAVEN_MAIL_FROM", "haven@localhost")
+# Where the digest tells people to sign in (the workspace's address as staff reach it).
+HAVEN_DESK_URL = ENV.get("HAVEN_DESK_URL", f"http://{HAVEN_HOST}:{HAVEN_PORT}/desk/")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

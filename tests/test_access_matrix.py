@@ -23,6 +23,8 @@ from PIL import Image
 
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
+from haven.cases import services as cases
+from haven.cases.models import Action, Case, FollowUp, Incident, Note, RiskAssessment
 from haven.core.access import ALL_ROLES, access_of
 from haven.intake import services as intake
 from haven.intake.models import Message, Submission
@@ -50,7 +52,7 @@ PUBLIC_API_ROUTES = {"api:openapi-json"}
 MARKER = "zq7canary"
 MISSION_MARKER = "Mission A qx9"
 # Registry records of mission A are named "<kind> zq7canary".
-REGISTRY_KINDS = ("Defender", "Organisation", "Relative", "Request", "Reply")
+REGISTRY_KINDS = ("Defender", "Organisation", "Relative", "Request", "Reply", "Case", "Threat")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,30 @@ class World:
         self.attachment = intake.add_file(
             submission=self.submission, upload=SimpleUploadedFile("p.png", photo.getvalue())
         )
+        # A case about the defender, from the request, with an incident and an action.
+        self.case = cases.open_case(
+            mission=self.mission,
+            actor=admin,
+            title=f"Case {MARKER}",
+            urgency="high",
+            defender=self.defender,
+            submission=self.submission,
+        )
+        cases.record_incident(
+            case=self.case,
+            actor=admin,
+            incident_type="death_threat",
+            occurred_on=timezone.localdate(),
+            description=f"Threat {MARKER}",
+            perpetrator_type="police",
+            source_type="victim",
+        )
+        self.action = cases.plan_action(
+            case=self.case,
+            actor=admin,
+            action_type="demarche_named",
+            reprisal_check=f"Threat {MARKER} weighed",
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -166,6 +192,8 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "relation_id": lambda w, role: w.relation.pk,
     "submission_id": lambda w, role: w.submission.pk,
     "attachment_id": lambda w, role: w.attachment.pk,
+    "case_id": lambda w, role: w.case.pk,
+    "action_id": lambda w, role: w.action.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -301,6 +329,14 @@ def _snapshot(world: World) -> list[Any]:
         list(Relation.objects.values_list("pk")),
         list(Submission.objects.values_list("pk", "status", "urgency", "defender_id")),
         list(Message.objects.values_list("pk")),
+        list(
+            Case.objects.values_list("pk", "status", "owner_id", "second_officer_id", "updated_at")
+        ),
+        list(Action.objects.values_list("pk", "status", "outcome")),
+        list(Incident.objects.values_list("pk")),
+        list(RiskAssessment.objects.values_list("pk")),
+        list(FollowUp.objects.values_list("pk")),
+        list(Note.objects.values_list("pk")),
     ]
 
 

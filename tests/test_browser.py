@@ -300,3 +300,119 @@ def test_a_defender_without_javascript_asks_for_help_and_reads_the_reply(
         ("jpeg", True),
         ("pdf", True),
     ]
+
+
+def _sign_in(page: Any, base: str, user: Any) -> None:
+    page.goto(f"{base}/desk/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code from your authenticator app").fill(totp_code(user))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{base}/desk/")
+
+
+def test_officer_runs_a_case_from_a_request_to_a_follow_up_on_the_desk(
+    browser: Any, live_server: Any, transactional_db: Any
+) -> None:
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from haven.cases.models import Action, Case
+    from haven.intake import services as intake
+
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    officer = make_user(mission, "officer", username="caseworker")
+    make_user(mission, "officer", username="second")
+    intake.submit(
+        mission=mission,
+        answers={"kind": "help", "name": "Halima Yusuf", "description": "Warned to stop."},
+        language="en",
+    )
+    base = live_server.url
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, base, officer)
+
+    # Triage the request into a case.
+    page.get_by_role("link", name="Requests", exact=True).click()
+    page.locator("tbody a").first.click()
+    page.get_by_role("link", name="Open a case from this request").click()
+    page.get_by_role("button", name="Open the case").click()
+    page.get_by_text("opened from the request").wait_for()
+    case = Case.objects.get()
+    assert str(case.defender.name) == "Halima Yusuf"
+
+    # Assess the risk as high, naming a second officer.
+    page.get_by_role("link", name="Assess the risk").click()
+    page.get_by_label("Threats").fill("Warned by police to stop\nCar seen outside the house")
+    page.get_by_label("Risk level (your judgement)").select_option("high")
+    page.get_by_label("Why this level").fill("Direct warning and surveillance.")
+    page.get_by_label("Second officer").select_option(label="second")
+    page.get_by_role("button", name="Record the assessment").click()
+    page.get_by_text("Car seen outside the house").wait_for()
+    case.refresh_from_db()
+    assert (case.status, case.risk_level) == ("risk_assessed", "high")
+
+    # A public statement is refused without her consent.
+    page.get_by_role("link", name="Plan an action").click()
+    page.get_by_label("Action", exact=True).select_option("public_statement")
+    page.get_by_label("Reprisal check").fill(
+        "Her family lives abroad; statement after the hearing."
+    )
+    page.get_by_role("button", name="Plan it").click()
+    assert "needs their consent" in page.get_by_role("alert").inner_text()
+    assert not Action.objects.exists()
+
+    # Her consent, recorded on her page; then the statement is planned.
+    page.goto(f"{base}{case.get_absolute_url()}")
+    page.get_by_role("link", name="Halima Yusuf").click()
+    page.get_by_role("link", name="Record consent").click()
+    page.get_by_label("What they agree to").select_option("public_statement")
+    page.get_by_label("How it was given").select_option("in_person")
+    page.get_by_role("button", name="Record").click()
+    page.goto(f"{base}{case.get_absolute_url()}")
+    page.get_by_role("link", name="Plan an action").click()
+    page.get_by_label("Action", exact=True).select_option("public_statement")
+    page.get_by_label("Reprisal check").fill(
+        "Her family lives abroad; statement after the hearing."
+    )
+    page.get_by_role("button", name="Plan it").click()
+    page.get_by_role("heading", name="Actions").wait_for()
+
+    # Marked done, with the outcome; the case is active.
+    page.get_by_role("link", name="Public statement or social media post").first.click()
+    page.get_by_label("Status").select_option("done")
+    page.get_by_label("Outcome", exact=True).fill("Statement published; ministry called us.")
+    page.get_by_label("The defender was told the outcome").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="Timeline").wait_for()
+    action = Action.objects.get()
+    case.refresh_from_db()
+    assert (action.status, action.defender_told, case.status) == ("done", True, "active")
+
+    # A check-in, with the next contact tomorrow.
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    page.get_by_role("link", name="Record a contact").click()
+    page.get_by_label("How").select_option("call")
+    page.get_by_label("Next contact").fill(tomorrow.isoformat())
+    page.get_by_role("button", name="Record it").click()
+    page.get_by_role("heading", name="Timeline").wait_for()
+    page.goto(f"{base}/desk/")
+    due_today = page.locator("section", has=page.get_by_role("heading", name="Due today"))
+    assert case.reference not in due_today.inner_text()
+    context.close()
+
+    # The next day, it waits on the desk.
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1, hours=1)):
+        context = browser.new_context()
+        page = context.new_page()
+        _sign_in(page, base, officer)
+        due_today = page.locator("section", has=page.get_by_role("heading", name="Due today"))
+        assert case.reference in due_today.inner_text()
+        due_today.get_by_role("link").first.click()
+        page.get_by_role("heading", name="Timeline").wait_for()
+        assert case.reference in page.title() or case.reference in page.content()
+        context.close()

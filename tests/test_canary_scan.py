@@ -155,6 +155,115 @@ def _consent(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
     return withdraw_consent(consent=consent, actor=None, reason="other", note=token("withdrawal"))
 
 
+def _case(mission: Any, token: Callable[[str], str]) -> Any:
+    from haven.cases.services import open_case
+    from tests.factories import make_user
+
+    owner = make_user(mission, "officer")
+    return open_case(
+        mission=mission,
+        actor=owner,
+        title=token("casetitle"),
+        summary=token("casesummary"),
+        urgency="high",
+        defender=_defender(mission, token),
+    )
+
+
+@planter("cases.Case")
+def _case_planter(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    return _case(mission, token)  # type: ignore[no-any-return]
+
+
+@planter("cases.Incident")
+def _incident(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.cases.services import record_incident
+
+    case = _case(mission, token)
+    return record_incident(
+        case=case,
+        actor=case.owner,
+        incident_type="death_threat",
+        occurred_on=timezone.localdate(),
+        place=token("incidentplace"),
+        description=token("incidentdescription"),
+        perpetrator_type="police",
+        source_type="victim",
+        specific_threat=True,
+    )
+
+
+@planter("cases.RiskAssessment")
+def _assessment(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.cases.services import record_assessment
+
+    case = _case(mission, token)
+    return record_assessment(
+        case=case,
+        actor=case.owner,
+        level="medium",
+        rationale=token("rationale"),
+        threats=[token("threat")],
+        vulnerabilities=[token("vulnerability")],
+        capacities=[token("capacity")],
+    )
+
+
+@planter("cases.Action")
+def _action(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.cases.services import plan_action, update_action
+
+    case = _case(mission, token)
+    action = plan_action(
+        case=case,
+        actor=case.owner,
+        action_type="capacity_building",
+        details=token("actiondetails"),
+        reprisal_check=token("reprisalcheck"),
+    )
+    update_action(action=action, actor=case.owner, changes={"outcome": token("outcome")})
+    return action
+
+
+@planter("cases.Note")
+def _case_note(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.cases.services import add_note
+
+    case = _case(mission, token)
+    return add_note(case=case, actor=case.owner, text=token("casenote"))
+
+
+@planter("cases.FollowUp")
+def _follow_up(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.cases.services import record_follow_up
+
+    case = _case(mission, token)
+    return record_follow_up(
+        case=case,
+        actor=case.owner,
+        contacted_on=timezone.localdate(),
+        method="call",
+        summary=token("followup"),
+    )
+
+
+@planter("cases.Handover")
+def _handover(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.cases.services import HandoverMove, hand_over
+    from tests.factories import make_user
+
+    case = _case(mission, token)
+    successor = make_user(mission, "officer")
+    [handover] = hand_over(
+        actor=case.owner, moves=[HandoverMove(case, successor, token("handovernote"))]
+    )
+    return handover
+
+
 def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]) -> None:
     from django.conf import settings
 

@@ -1,9 +1,13 @@
-"""API: who the token acts for."""
+"""API: who the token acts for, and the membership check of every route that reaches records."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from haven.accounts.models import Membership
+from haven.core.models import CASEWORK_ROLES
 
 router = Router(tags=["accounts"])
 
@@ -31,3 +35,17 @@ def me(request: HttpRequest) -> MeOut:
         role=membership.role,
         token_scope=token.scope,
     )
+
+
+def casework_membership(request: HttpRequest, refusal: str) -> Membership:
+    """The token owner's membership of the token's mission, when it is an administrator's or
+    an officer's; otherwise 403 with ``refusal``. For routes that reach domain records."""
+    token = request.auth  # type: ignore[attr-defined]
+    membership = (
+        Membership.objects.filter(user=token.user, mission=token.mission)
+        .select_related("mission", "user")
+        .first()
+    )
+    if membership is None or membership.role not in CASEWORK_ROLES:
+        raise HttpError(403, refusal)
+    return membership

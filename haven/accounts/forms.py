@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from haven.accounts.models import Role, TokenScope
 from haven.core.models import Mission
+from haven.core.vocab.sections import SECTIONS
 
 
 class LoginForm(forms.Form):
@@ -95,6 +96,13 @@ class RoleForm(forms.Form):
         required=False,
         help_text=_("Administrators always see them; officers only when this is ticked."),
     )
+    sections = forms.MultipleChoiceField(
+        label=_("Sections they work in"),
+        choices=SECTIONS.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Cases flagged for a section reach its members, even restricted ones."),
+    )
 
 
 class TokenForm(forms.Form):
@@ -139,6 +147,11 @@ class MissionSettingsForm(forms.ModelForm):
             "portal_session_limit",
             "portal_hourly_limit",
             "keep_originals",
+            "response_hours_critical",
+            "response_hours_high",
+            "response_hours_medium",
+            "response_hours_low",
+            "no_contact_days",
         ]
         widgets: ClassVar = {"public_contact": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}
         help_texts: ClassVar = {

@@ -9,7 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.core.fields import CodeListField
 from haven.core.models import Mission
+from haven.core.vocab.sections import SECTIONS
 
 
 class User(AbstractUser):
@@ -59,6 +61,9 @@ class Membership(models.Model):
         default=False,
         help_text=_("Officers see defenders' identity tags only when this is ticked."),
     )
+    # Sections this member works in: cases flagged for a section reach its members, even
+    # restricted ones, and show on their desk.
+    sections = CodeListField(_("sections"), vocabulary=SECTIONS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MembershipQuerySet)()

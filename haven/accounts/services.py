@@ -23,6 +23,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from haven.accounts.models import ApiToken, Membership, Role, TokenScope, User
 from haven.audit.services import record
 from haven.core.models import Mission
+from haven.core.vocab.sections import SECTIONS
 from haven.crypto.digests import digests_equal, one_time_password, random_token, token_digest
 
 RECOVERY_CODE_COUNT = 10
@@ -104,14 +105,24 @@ def _refuse_losing_last_admin(membership: Membership) -> None:
 
 
 def change_role(
-    *, actor: User, membership: Membership, role: str, sees_identity_tags: bool | None = None
+    *,
+    actor: User,
+    membership: Membership,
+    role: str,
+    sees_identity_tags: bool | None = None,
+    sections: list[str] | None = None,
 ) -> Membership:
-    """Change a member's role and, if given, whether they may see identity tags."""
+    """Change a member's role and, if given, whether they may see identity tags and which
+    sections they work in."""
     if role not in Role.values:
         raise AccountError(_("Choose one of the listed roles."))
+    if sections is not None and any(code not in SECTIONS for code in sections):
+        raise AccountError(_("Choose sections from the list."))
     changed = [] if role == membership.role else ["role"]
     if sees_identity_tags is not None and sees_identity_tags != membership.sees_identity_tags:
         changed.append("sees_identity_tags")
+    if sections is not None and sorted(sections) != sorted(membership.sections):
+        changed.append("sections")
     if not changed:
         return membership
     with transaction.atomic():
@@ -121,6 +132,8 @@ def change_role(
         membership.role = role
         if sees_identity_tags is not None:
             membership.sees_identity_tags = sees_identity_tags
+        if sections is not None:
+            membership.sections = list(sections)  # type: ignore[assignment]
         membership.save(update_fields=changed)
         record(
             action="member.role_changed",

@@ -293,7 +293,11 @@ def member_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _member(request, membership_id)
     form = forms.RoleForm(
         request.POST or None,
-        initial={"role": membership.role, "sees_identity_tags": membership.sees_identity_tags},
+        initial={
+            "role": membership.role,
+            "sees_identity_tags": membership.sees_identity_tags,
+            "sections": membership.sections,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -302,11 +306,12 @@ def member_detail(request: HttpRequest, membership_id: int) -> HttpResponse:
                 membership=membership,
                 role=form.cleaned_data["role"],
                 sees_identity_tags=form.cleaned_data["sees_identity_tags"],
+                sections=form.cleaned_data["sections"],
             )
         except services.AccountError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("The role is changed."))
+            messages.success(request, _("Saved."))
             return redirect("accounts:member", membership_id=membership.pk)
     return render(request, "accounts/member_detail.html", {"member": membership, "form": form})
 

@@ -104,6 +104,25 @@ class Mission(models.Model):
             "with a reason."
         ),
     )
+    # How fast a case must get a first response, by urgency (DOMAIN.md: cases are run by the
+    # mission's policy, not by who happens to hold them).
+    response_hours_critical = models.PositiveIntegerField(
+        _("hours to respond to a critical case"), default=24
+    )
+    response_hours_high = models.PositiveIntegerField(
+        _("hours to respond to a high-urgency case"), default=72
+    )
+    response_hours_medium = models.PositiveIntegerField(
+        _("hours to respond to a medium-urgency case"), default=7 * 24
+    )
+    response_hours_low = models.PositiveIntegerField(
+        _("hours to respond to a low-urgency case"), default=30 * 24
+    )
+    no_contact_days = models.PositiveIntegerField(
+        _("days without contact before a high-risk defender is flagged"),
+        default=14,
+        help_text=_("Defenders at high or critical risk show on the desk after this long."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MissionQuerySet)()
@@ -115,6 +134,10 @@ class Mission(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def response_hours(self, urgency: str) -> int:
+        """Hours the mission gives itself to respond to a case of ``urgency``."""
+        return int(getattr(self, f"response_hours_{urgency}"))
 
 
 class MissionScopedQuerySet(models.QuerySet):

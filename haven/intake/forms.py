@@ -8,14 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.choices import Urgency
+from haven.core.forms import DateInput
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.intake.models import OriginalReason, SubmissionKind, SubmissionStatus
 from haven.intake.services import MAX_MESSAGE
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _text(label: Any, *, rows: int = 0, required: bool = False, **kwargs: Any) -> Any:

@@ -12,9 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from haven.accounts.models import User
 from haven.core.access import requires_role
-from haven.core.models import Mission
+from haven.core.http import acting_user, active_mission, posted
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.intake import attachments, forms, selectors, services
@@ -25,21 +24,9 @@ from haven.registry.services import ChannelInput, PossibleDuplicates, find_dupli
 casework = requires_role("admin", "officer")
 
 
-def _mission(request: HttpRequest) -> Mission:
-    return request.membership.mission  # type: ignore[attr-defined,no-any-return]
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _posted(request: HttpRequest) -> Any:
-    return request.POST if request.method == "POST" else None
-
-
 def _submission(request: HttpRequest, submission_id: int) -> Submission:
     return get_object_or_404(
-        selectors.submissions(_user(request), _mission(request)), pk=submission_id
+        selectors.submissions(acting_user(request), active_mission(request)), pk=submission_id
     )
 
 
@@ -49,7 +36,7 @@ def _url(submission: Submission) -> str:
 
 @casework
 def inbox(request: HttpRequest) -> HttpResponse:
-    rows = selectors.inbox(_user(request), _mission(request))[:200]
+    rows = selectors.inbox(acting_user(request), active_mission(request))[:200]
     return render(request, "intake/inbox.html", {"submissions": rows})
 
 
@@ -69,18 +56,20 @@ def _suggestions(submission: Submission, answers: dict[str, Any]) -> list[Any]:
 @casework
 def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = _submission(request, submission_id)
-    reply_form = forms.ReplyForm(_posted(request))
+    reply_form = forms.ReplyForm(posted(request))
     if request.method == "POST" and reply_form.is_valid():
         try:
             services.reply(
-                submission=submission, actor=_user(request), text=reply_form.cleaned_data["text"]
+                submission=submission,
+                actor=acting_user(request),
+                text=reply_form.cleaned_data["text"],
             )
         except services.IntakeError as error:
             reply_form.add_error("text", str(error))
         else:
             messages.success(request, _("Your reply is sealed to their receipt."))
             return redirect(_url(submission))
-    answers = services.open_submission(submission=submission, actor=_user(request))
+    answers = services.open_submission(submission=submission, actor=acting_user(request))
     context = {
         "submission": submission,
         "answers": answers,
@@ -102,9 +91,9 @@ def submission_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
 @casework
 def submission_triage(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = _submission(request, submission_id)
-    form = forms.TriageForm(_posted(request))
+    form = forms.TriageForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        services.triage(submission=submission, actor=_user(request), **form.cleaned_data)
+        services.triage(submission=submission, actor=acting_user(request), **form.cleaned_data)
         messages.success(request, _("Saved."))
     return redirect(_url(submission))
 
@@ -112,8 +101,8 @@ def submission_triage(request: HttpRequest, submission_id: int) -> HttpResponse:
 @casework
 def submission_link(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = _submission(request, submission_id)
-    defenders = registry_selectors.defenders(_user(request), _mission(request))
-    form = forms.LinkForm(_posted(request))
+    defenders = registry_selectors.defenders(acting_user(request), active_mission(request))
+    form = forms.LinkForm(posted(request))
     if request.method == "POST":
         chosen = request.POST.get("defender")
         found = None
@@ -135,7 +124,9 @@ def submission_link(request: HttpRequest, submission_id: int) -> HttpResponse:
                 ),
             )
         else:
-            services.link_defender(submission=submission, defender=found, actor=_user(request))
+            services.link_defender(
+                submission=submission, defender=found, actor=acting_user(request)
+            )
             messages.success(
                 request, _("The request is linked to %(name)s.") % {"name": found.name}
             )
@@ -145,9 +136,9 @@ def submission_link(request: HttpRequest, submission_id: int) -> HttpResponse:
 @casework
 def submission_discard(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = _submission(request, submission_id)
-    form = Form(_posted(request))
+    form = Form(posted(request))
     if request.method == "POST" and form.is_valid():
-        services.discard(submission=submission, actor=_user(request))
+        services.discard(submission=submission, actor=acting_user(request))
         messages.success(request, _("The request and its messages are deleted."))
         return redirect("intake:inbox")
     context = {
@@ -160,12 +151,12 @@ def submission_discard(request: HttpRequest, submission_id: int) -> HttpResponse
         "submit": _("Delete"),
         "cancel": _url(submission),
     }
-    return render(request, "registry/form_page.html", context)
+    return render(request, "core/workspace/form_page.html", context)
 
 
 @requires_role("admin")
 def portal_texts(request: HttpRequest) -> HttpResponse:
-    mission = _mission(request)
+    mission = active_mission(request)
     saved = set(PortalText.objects.filter(mission=mission).values_list("language", flat=True))
     languages = [
         (code, name, code in saved)
@@ -178,16 +169,16 @@ def portal_texts(request: HttpRequest) -> HttpResponse:
 @requires_role("admin")
 def portal_text_edit(request: HttpRequest) -> HttpResponse:
     """Edit one language's text; the language comes as ``?language=`` (default English)."""
-    mission = _mission(request)
+    mission = active_mission(request)
     language = request.GET.get("language", settings.LANGUAGE_CODE)
     if language not in dict(settings.LANGUAGES):
         raise Http404
     current = PortalText.objects.filter(mission=mission, language=language).first()
     initial = {"can_do": current.can_do, "cannot_do": current.cannot_do} if current else {}
-    form = forms.PortalTextForm(_posted(request), initial=initial)
+    form = forms.PortalTextForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         services.save_portal_text(
-            mission=mission, actor=_user(request), language=language, **form.cleaned_data
+            mission=mission, actor=acting_user(request), language=language, **form.cleaned_data
         )
         messages.success(request, _("Saved. The portal shows it now."))
         return redirect("intake:portal_texts")
@@ -199,7 +190,7 @@ def portal_text_edit(request: HttpRequest) -> HttpResponse:
         "cancel": reverse("intake:portal_texts"),
         "intro": "",
     }
-    return render(request, "registry/form_page.html", context)
+    return render(request, "core/workspace/form_page.html", context)
 
 
 def _file_response(
@@ -218,7 +209,7 @@ def _file_response(
 def attachment_download(request: HttpRequest, submission_id: int, attachment_id: int) -> Any:
     submission = _submission(request, submission_id)
     attachment = get_object_or_404(submission.attachments, pk=attachment_id)
-    chunks = services.attachment_download(attachment=attachment, actor=_user(request))
+    chunks = services.attachment_download(attachment=attachment, actor=acting_user(request))
     return _file_response(submission, attachment, chunks, original=False)
 
 
@@ -226,11 +217,11 @@ def attachment_download(request: HttpRequest, submission_id: int, attachment_id:
 def attachment_original(request: HttpRequest, submission_id: int, attachment_id: int) -> Any:
     submission = _submission(request, submission_id)
     attachment = get_object_or_404(submission.attachments, pk=attachment_id, has_original=True)
-    form = forms.OriginalForm(_posted(request))
+    form = forms.OriginalForm(posted(request))
     if request.method == "POST" and form.is_valid():
         chunks = services.attachment_download(
             attachment=attachment,
-            actor=_user(request),
+            actor=acting_user(request),
             original_reason=form.cleaned_data["reason"],
         )
         return _file_response(submission, attachment, chunks, original=True)
@@ -244,7 +235,7 @@ def attachment_original(request: HttpRequest, submission_id: int, attachment_id:
         "submit": _("Download the original"),
         "cancel": _url(submission),
     }
-    return render(request, "registry/form_page.html", context)
+    return render(request, "core/workspace/form_page.html", context)
 
 
 @casework
@@ -253,7 +244,7 @@ def submission_create_defender(request: HttpRequest, submission_id: int) -> Http
     if request.method != "POST":
         return redirect(_url(submission))
     try:
-        defender = services.create_defender_from(submission=submission, actor=_user(request))
+        defender = services.create_defender_from(submission=submission, actor=acting_user(request))
     except PossibleDuplicates as error:
         messages.error(request, str(error) + " " + _("Link the request to that record instead."))
         return redirect(_url(submission))

@@ -14,9 +14,10 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
+from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
-from haven.core.models import CASEWORK_ROLES, Mission
+from haven.core.models import Mission
 from haven.registry import consent, selectors, services
 from haven.registry.models import (
     Affiliation,
@@ -208,15 +209,7 @@ class WithdrawIn(Schema):
 
 def _membership(request: HttpRequest) -> Membership:
     """The token owner's membership of the token's mission, if it may use the registry."""
-    token = request.auth  # type: ignore[attr-defined]
-    membership = (
-        Membership.objects.filter(user=token.user, mission=token.mission)
-        .select_related("mission", "user")
-        .first()
-    )
-    if membership is None or membership.role not in CASEWORK_ROLES:
-        raise HttpError(403, _("Only administrators and officers may use the registry."))
-    return membership
+    return casework_membership(request, _("Only administrators and officers may use the registry."))
 
 
 def _user_and_mission(request: HttpRequest) -> tuple[User, Mission]:

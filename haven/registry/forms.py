@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.choices import RiskLevel
+from haven.core.forms import DateInput, text_field
 from haven.core.vocab.actor_types import ACTOR_TYPES
 from haven.core.vocab.channel_types import CHANNEL_TYPES
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
@@ -26,19 +27,10 @@ from haven.registry.services import ChannelInput
 BLANK: list[tuple[str, Any]] = [("", "—")]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
-def _text(label: Any, *, required: bool = False, rows: int = 0, **kwargs: Any) -> forms.CharField:
-    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
-    return forms.CharField(label=label, required=required, widget=widget, **kwargs)
-
-
 class EntryForm(forms.Form):
     """What a defender and an organisation share."""
 
-    name = _text(_("Name"), required=True, max_length=200)
+    name = text_field(_("Name"), required=True, max_length=200)
     country = forms.CharField(
         label=_("Country"),
         max_length=2,
@@ -60,7 +52,7 @@ class EntryForm(forms.Form):
     visibility = forms.ChoiceField(
         label=_("Visibility they want"), choices=Visibility.choices, initial=Visibility.DISCREET
     )
-    notes = _text(_("Notes"), rows=4, max_length=20000)
+    notes = text_field(_("Notes"), rows=4, max_length=20000)
 
     def values(self) -> dict[str, Any]:
         values = dict(self.cleaned_data)
@@ -70,13 +62,13 @@ class EntryForm(forms.Form):
 
 
 class DefenderForm(EntryForm):
-    known_as = _text(
+    known_as = text_field(
         _("Also known as"),
         rows=2,
         max_length=1000,
         help_text=_("Other names or spellings, one per line."),
     )
-    place = _text(
+    place = text_field(
         _("Exact place"),
         rows=2,
         max_length=1000,
@@ -125,7 +117,7 @@ class ChannelForm(forms.Form):
             "A phone number with its country code, an e-mail address, or how to reach them."
         ),
     )
-    safety_notes = _text(
+    safety_notes = text_field(
         _("When it is safe"),
         max_length=1000,
         help_text=_("For example: only after 6 pm, never at work."),
@@ -196,7 +188,7 @@ class ConsentForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     reason = forms.ChoiceField(label=_("Why"), choices=WithdrawalReason.choices)
-    note = _text(
+    note = text_field(
         _("Circumstances"),
         rows=3,
         max_length=2000,
@@ -233,7 +225,7 @@ class RelationForm(forms.Form):
         required=False,
         help_text=_("For a relative or person who is not in the registry."),
     )
-    details = _text(_("Details"), rows=3, max_length=2000)
+    details = text_field(_("Details"), rows=3, max_length=2000)
 
 
 class MergeChooserForm(forms.Form):

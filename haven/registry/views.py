@@ -17,10 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from haven.accounts.decorators import reauthenticate
-from haven.accounts.models import Membership, User
+from haven.accounts.models import Membership
 from haven.audit.services import record_read
 from haven.core.access import requires_role
-from haven.core.models import Mission
+from haven.core.http import acting_user, active_mission, apply_errors, form_page, posted
 from haven.core.uploads import upload_too_large
 from haven.core.vocab.identity_tags import IDENTITY_TAGS
 from haven.registry import consent, csvimport, forms, selectors, services
@@ -41,37 +41,15 @@ def _membership(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined,no-any-return]
 
 
-def _mission(request: HttpRequest) -> Mission:
-    return _membership(request).mission
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
-def _posted(request: HttpRequest) -> Any:
-    """The submitted data on POST (even if empty: a confirmation has no fields), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 def _scoped(request: HttpRequest, model: type[Model], pk: int) -> Any:
     rows: QuerySet[Any] = model.objects.for_user(  # type: ignore[attr-defined]
-        _user(request), mission=_mission(request)
+        acting_user(request), mission=active_mission(request)
     )
     return get_object_or_404(rows, pk=pk)
 
 
 def _entry_url(entry: Entry) -> str:
     return entry.get_absolute_url()
-
-
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's errors on the form's fields (or on the form when no field matches)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _form_page(
@@ -84,23 +62,24 @@ def _form_page(
     act: Callable[[], str],
     intro: str = "",
 ) -> HttpResponse:
-    """GET shows the form; a valid POST calls ``act``, which returns where to go next."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            return redirect(act())
-        except ValidationError as error:
-            _apply_errors(form, error)
-        except services.RegistryError as error:
-            form.add_error(None, str(error))
-    context = {"form": form, "title": title, "submit": submit, "cancel": cancel, "intro": intro}
-    return render(request, "registry/form_page.html", context)
+    """A form page whose registry refusals show above the form."""
+    return form_page(
+        request,
+        form,
+        title=title,
+        submit=submit,
+        cancel=cancel,
+        act=act,
+        intro=intro,
+        refused=(services.RegistryError,),
+    )
 
 
 # -- lists
 
 
 def _filters(request: HttpRequest) -> tuple[forms.RegistryFilterForm, selectors.RegistryFilters]:
-    regions = selectors.regions(_user(request), _mission(request))
+    regions = selectors.regions(acting_user(request), active_mission(request))
     form = forms.RegistryFilterForm(request.GET or None, regions=regions)
     # A filter with an unknown value is dropped on its own; the others still apply.
     values: dict[str, Any] = {}
@@ -128,12 +107,12 @@ def _query_without_page(request: HttpRequest) -> str:
 def defender_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     page = selectors.defender_page(
-        _user(request), _mission(request), filters, request.GET.get("page")
+        acting_user(request), active_mission(request), filters, request.GET.get("page")
     )
     organisation = None
     if filters.organisation is not None:
         organisation = (
-            selectors.organisations(_user(request), _mission(request))
+            selectors.organisations(acting_user(request), active_mission(request))
             .filter(pk=filters.organisation)
             .first()
         )
@@ -151,7 +130,7 @@ def defender_list(request: HttpRequest) -> HttpResponse:
 def organisation_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     page = selectors.organisation_page(
-        _user(request), _mission(request), filters, request.GET.get("page")
+        acting_user(request), active_mission(request), filters, request.GET.get("page")
     )
     context = {
         "form": form,
@@ -173,13 +152,13 @@ def _new_entry(
     template: str,
 ) -> HttpResponse:
     """Shared by new defenders and organisations: warn of duplicates before saving."""
-    channels = forms.ChannelFormSet(_posted(request), prefix="channels")
+    channels = forms.ChannelFormSet(posted(request), prefix="channels")
     duplicates: list[services.PossibleDuplicate] = []
     if request.method == "POST" and form.is_valid() and channels.is_valid():
         try:
             entry = create(
-                mission=_mission(request),
-                actor=_user(request),
+                mission=active_mission(request),
+                actor=acting_user(request),
                 channels=forms.channel_inputs(channels),
                 allow_duplicates=request.POST.get("confirm_not_duplicate") == "yes",
                 **form.values(),
@@ -187,7 +166,7 @@ def _new_entry(
         except services.PossibleDuplicates as error:
             duplicates = error.matches
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(_entry_url(entry))
@@ -198,7 +177,7 @@ def _new_entry(
 @casework
 def defender_new(request: HttpRequest) -> HttpResponse:
     form = forms.DefenderForm(
-        _posted(request),
+        posted(request),
         show_identity_tags=_membership(request).may_see_identity_tags,
     )
     return _new_entry(
@@ -208,7 +187,7 @@ def defender_new(request: HttpRequest) -> HttpResponse:
 
 @casework
 def organisation_new(request: HttpRequest) -> HttpResponse:
-    form = forms.OrganisationForm(_posted(request))
+    form = forms.OrganisationForm(posted(request))
     return _new_entry(
         request,
         form=form,
@@ -219,7 +198,9 @@ def organisation_new(request: HttpRequest) -> HttpResponse:
 
 def _edit_entry(request: HttpRequest, entry: Entry, form: forms.EntryForm) -> HttpResponse:
     def act() -> str:
-        changed = services.update_entry(entry=entry, actor=_user(request), changes=form.values())
+        changed = services.update_entry(
+            entry=entry, actor=acting_user(request), changes=form.values()
+        )
         messages.success(request, _("Saved.") if changed else _("Nothing was changed."))
         return _entry_url(entry)
 
@@ -243,7 +224,7 @@ def defender_edit(request: HttpRequest, defender_id: int) -> HttpResponse:
     show_tags = _membership(request).may_see_identity_tags
     names = [name for name in services.DEFENDER_FIELDS if show_tags or name != "identity_tags"]
     form = forms.DefenderForm(
-        _posted(request), initial=_initial(defender, names), show_identity_tags=show_tags
+        posted(request), initial=_initial(defender, names), show_identity_tags=show_tags
     )
     return _edit_entry(request, defender, form)
 
@@ -252,7 +233,7 @@ def defender_edit(request: HttpRequest, defender_id: int) -> HttpResponse:
 def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation: Organisation = _scoped(request, Organisation, organisation_id)
     initial = _initial(organisation, list(services.ORGANISATION_FIELDS))
-    form = forms.OrganisationForm(_posted(request), initial=initial)
+    form = forms.OrganisationForm(posted(request), initial=initial)
     return _edit_entry(request, organisation, form)
 
 
@@ -280,7 +261,7 @@ def _possible_duplicates(entry: Entry) -> list[services.PossibleDuplicate]:
 def defender_detail(request: HttpRequest, defender_id: int) -> HttpResponse:
     defender: Defender = _scoped(request, Defender, defender_id)
     membership = _membership(request)
-    record_read(actor=_user(request), mission=_mission(request), obj=defender)
+    record_read(actor=acting_user(request), mission=active_mission(request), obj=defender)
     context = {
         "defender": defender,
         "channels": defender.channels.all(),
@@ -301,7 +282,7 @@ def defender_detail(request: HttpRequest, defender_id: int) -> HttpResponse:
 @casework
 def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation: Organisation = _scoped(request, Organisation, organisation_id)
-    record_read(actor=_user(request), mission=_mission(request), obj=organisation)
+    record_read(actor=acting_user(request), mission=active_mission(request), obj=organisation)
     context = {
         "organisation": organisation,
         "channels": organisation.channels.all(),
@@ -316,10 +297,10 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
 
 
 def _channel_new(request: HttpRequest, entry: Entry) -> HttpResponse:
-    form = forms.ChannelForm(_posted(request))
+    form = forms.ChannelForm(posted(request))
 
     def act() -> str:
-        services.add_channel(entry=entry, actor=_user(request), channel=form.channel())
+        services.add_channel(entry=entry, actor=acting_user(request), channel=form.channel())
         messages.success(request, _("The channel is added."))
         return _entry_url(entry)
 
@@ -352,10 +333,10 @@ def channel_edit(request: HttpRequest, channel_id: int) -> HttpResponse:
         name: getattr(channel, name)
         for name in ("channel_type", "value", "safety_notes", "preferred")
     }
-    form = forms.ChannelForm(_posted(request), initial=initial)
+    form = forms.ChannelForm(posted(request), initial=initial)
 
     def act() -> str:
-        services.update_channel(channel=channel, actor=_user(request), changes=form.channel())
+        services.update_channel(channel=channel, actor=acting_user(request), changes=form.channel())
         messages.success(request, _("Saved."))
         return _entry_url(entry)
 
@@ -376,13 +357,13 @@ def channel_remove(request: HttpRequest, channel_id: int) -> HttpResponse:
     assert entry is not None
 
     def act() -> str:
-        services.remove_channel(channel=channel, actor=_user(request))
+        services.remove_channel(channel=channel, actor=acting_user(request))
         messages.success(request, _("The channel is removed."))
         return _entry_url(entry)
 
     return _form_page(
         request,
-        Form(_posted(request)),
+        Form(posted(request)),
         title=_("Remove the %(channel)s channel of %(name)s?")
         % {"channel": channel.get_channel_type_display(), "name": entry.name},
         intro=_("The number or address is deleted from this record."),
@@ -396,10 +377,10 @@ def channel_remove(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 
 def _consent_new(request: HttpRequest, entry: Entry) -> HttpResponse:
-    form = forms.ConsentForm(_posted(request))
+    form = forms.ConsentForm(posted(request))
 
     def act() -> str:
-        services.record_consent(entry=entry, actor=_user(request), **form.cleaned_data)
+        services.record_consent(entry=entry, actor=acting_user(request), **form.cleaned_data)
         messages.success(request, _("The consent is recorded."))
         return _entry_url(entry)
 
@@ -432,12 +413,12 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
     record: ConsentRecord = _scoped(request, ConsentRecord, consent_id)
     entry = record.defender or record.organisation
     assert entry is not None
-    form = forms.WithdrawConsentForm(_posted(request))
+    form = forms.WithdrawConsentForm(posted(request))
 
     def act() -> str:
         services.withdraw_consent(
             consent=record,
-            actor=_user(request),
+            actor=acting_user(request),
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
         )
@@ -461,18 +442,18 @@ def consent_withdraw(request: HttpRequest, consent_id: int) -> HttpResponse:
 @casework
 def affiliation_new(request: HttpRequest, defender_id: int) -> HttpResponse:
     defender: Defender = _scoped(request, Defender, defender_id)
-    organisations = selectors.organisations(_user(request), _mission(request)).prefetch_related(
-        "data_key"
-    )
+    organisations = selectors.organisations(
+        acting_user(request), active_mission(request)
+    ).prefetch_related("data_key")
     choices = sorted(((row.pk, str(row.name)) for row in organisations), key=lambda c: c[1])
-    form = forms.AffiliationForm(_posted(request), organisations=choices)
+    form = forms.AffiliationForm(posted(request), organisations=choices)
 
     def act() -> str:
         data = form.cleaned_data
         services.add_affiliation(
             defender=defender,
             organisation=organisations.get(pk=data["organisation"]),
-            actor=_user(request),
+            actor=acting_user(request),
             role=data["role"],
             started_on=data["started_on"],
             ended_on=data["ended_on"],
@@ -494,11 +475,13 @@ def affiliation_new(request: HttpRequest, defender_id: int) -> HttpResponse:
 @casework
 def affiliation_end(request: HttpRequest, affiliation_id: int) -> HttpResponse:
     affiliation: Affiliation = _scoped(request, Affiliation, affiliation_id)
-    form = forms.EndAffiliationForm(_posted(request))
+    form = forms.EndAffiliationForm(posted(request))
 
     def act() -> str:
         services.end_affiliation(
-            affiliation=affiliation, actor=_user(request), ended_on=form.cleaned_data["ended_on"]
+            affiliation=affiliation,
+            actor=acting_user(request),
+            ended_on=form.cleaned_data["ended_on"],
         )
         messages.success(request, _("The affiliation is ended."))
         return _entry_url(affiliation.defender)
@@ -518,7 +501,7 @@ def _find_defender(request: HttpRequest, text: str) -> Defender | None:
     if not text.strip():
         return None
     found = list(
-        selectors.defenders(_user(request), _mission(request)).filter(
+        selectors.defenders(acting_user(request), active_mission(request)).filter(
             selectors.search_query(text, "defender")
         )[:2]
     )
@@ -534,13 +517,13 @@ def _find_defender(request: HttpRequest, text: str) -> Defender | None:
 @casework
 def relation_new(request: HttpRequest, defender_id: int) -> HttpResponse:
     defender: Defender = _scoped(request, Defender, defender_id)
-    form = forms.RelationForm(_posted(request))
+    form = forms.RelationForm(posted(request))
 
     def act() -> str:
         data = form.cleaned_data
         services.add_relation(
             defender=defender,
-            actor=_user(request),
+            actor=acting_user(request),
             kind=data["kind"],
             linked=_find_defender(request, data["find"]),
             name=data["name"],
@@ -565,13 +548,13 @@ def relation_remove(request: HttpRequest, relation_id: int) -> HttpResponse:
     defender = relation.defender
 
     def act() -> str:
-        services.remove_relation(relation=relation, actor=_user(request))
+        services.remove_relation(relation=relation, actor=acting_user(request))
         messages.success(request, _("The link is removed."))
         return _entry_url(defender)
 
     return _form_page(
         request,
-        Form(_posted(request)),
+        Form(posted(request)),
         title=_("Remove this link from %(name)s?") % {"name": defender.name},
         submit=_("Remove"),
         cancel=_entry_url(defender),
@@ -594,7 +577,7 @@ def _merge_candidate(request: HttpRequest, survivor: Defender, form: Form) -> De
         try:
             candidate = _find_defender(request, form.cleaned_data["find"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
             return None
     else:
         return None
@@ -619,13 +602,13 @@ def defender_merge(request: HttpRequest, defender_id: int) -> HttpResponse:
         return render(request, "registry/merge_choose.html", context)
 
     def act() -> str:
-        services.merge_defenders(survivor=survivor, duplicate=duplicate, actor=_user(request))
+        services.merge_defenders(survivor=survivor, duplicate=duplicate, actor=acting_user(request))
         messages.success(request, _("The two records are merged into one."))
         return _entry_url(survivor)
 
     return _form_page(
         request,
-        Form(_posted(request)),
+        Form(posted(request)),
         title=_("Merge %(duplicate)s into %(survivor)s?")
         % {"duplicate": duplicate.name, "survivor": survivor.name},
         intro=_(
@@ -644,7 +627,7 @@ def defender_merge(request: HttpRequest, defender_id: int) -> HttpResponse:
 def defender_export(request: HttpRequest, defender_id: int) -> HttpResponse:
     defender: Defender = _scoped(request, Defender, defender_id)
     data = services.export_defender(
-        defender=defender, actor=_user(request), membership=_membership(request)
+        defender=defender, actor=acting_user(request), membership=_membership(request)
     )
     response = HttpResponse(
         json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
@@ -662,7 +645,7 @@ IMPORT_SESSION_KEY = "haven_import_checked"
 def import_entries(request: HttpRequest) -> HttpResponse:
     """Check a CSV file, then import it. Only a file that was checked can be imported: the
     session keeps the SHA-256 of the last checked file, never its content."""
-    form = forms.ImportForm(_posted(request), request.FILES or None)
+    form = forms.ImportForm(posted(request), request.FILES or None)
     report = None
     if request.method == "POST" and upload_too_large(request):
         form.add_error("file", _("The file is too large. Split it into smaller files."))
@@ -671,7 +654,7 @@ def import_entries(request: HttpRequest) -> HttpResponse:
         kind, action = form.cleaned_data["kind"], form.cleaned_data["action"]
         fingerprint = f"{kind}:{hashlib.sha256(data).hexdigest()}"
         try:
-            report = csvimport.check_file(data=data, kind=kind, mission=_mission(request))
+            report = csvimport.check_file(data=data, kind=kind, mission=active_mission(request))
             if action == forms.ImportForm.CHECK:
                 request.session[IMPORT_SESSION_KEY] = fingerprint
             elif request.session.get(IMPORT_SESSION_KEY) != fingerprint:
@@ -679,8 +662,8 @@ def import_entries(request: HttpRequest) -> HttpResponse:
             else:
                 created = csvimport.import_file(
                     report=report,
-                    mission=_mission(request),
-                    actor=_user(request),
+                    mission=active_mission(request),
+                    actor=acting_user(request),
                     only_valid=action == forms.ImportForm.IMPORT_VALID,
                 )
                 request.session.pop(IMPORT_SESSION_KEY, None)

@@ -224,6 +224,11 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
             "quick_exit_url": "weather.example.org",
             "portal_session_limit": 10,
             "portal_hourly_limit": 600,
+            "response_hours_critical": 24,
+            "response_hours_high": 72,
+            "response_hours_medium": 168,
+            "response_hours_low": 720,
+            "no_contact_days": 14,
         },
     )
     assert response.status_code == 302

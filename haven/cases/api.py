@@ -1,0 +1,511 @@
+"""API: cases, incidents, risk assessments, actions and follow-ups, through the workspace's
+services and scopes. A restricted case outside the token owner's team answers 404, like
+another mission's; refusals of case rules answer 409 with the reason."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.responses import Status
+
+from haven.accounts.api import casework_membership
+from haven.accounts.models import Membership, User
+from haven.audit.services import record_read
+from haven.cases import selectors, services
+from haven.cases.models import Action, Case, FollowUp, Incident, RiskAssessment
+from haven.registry.models import Defender, Organisation
+
+router = Router(tags=["cases"])
+
+
+# -- schemas
+
+
+class CaseIn(Schema):
+    title: str
+    urgency: str
+    defender_id: int | None = None
+    organisation_id: int | None = None
+    summary: str = ""
+    owner_id: int | None = None
+    restricted: bool = False
+    sections: list[str] = []
+
+
+class CasePatch(Schema):
+    title: str | None = None
+    summary: str | None = None
+    urgency: str | None = None
+    restricted: bool | None = None
+    sections: list[str] | None = None
+    next_contact_on: datetime.date | None = None
+
+
+class CaseSummary(Schema):
+    id: int
+    reference: str
+    title: str
+    status: str
+    urgency: str
+    risk_level: str
+    imminent: bool
+    owner_id: int
+    second_officer_id: int | None
+    restricted: bool
+    next_contact_on: datetime.date | None
+    response_due_at: datetime.datetime
+    responded_at: datetime.datetime | None
+
+
+class CaseOut(CaseSummary):
+    summary: str
+    defender_id: int | None
+    organisation_id: int | None
+    submission_id: int | None
+    closure_reason: str
+    review_due_on: datetime.date | None
+    last_contact_on: datetime.date | None
+    sections: list[str]
+
+
+class CasePage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[CaseSummary]
+
+
+class CaseFilters(Schema):
+    status: str = ""
+    urgency: str = ""
+    risk_level: str = ""
+    mine: bool = False
+    include_closed: bool = False
+    page: int = 1
+
+
+class MoveIn(Schema):
+    to: str
+    reason: str = ""
+
+
+class AssignIn(Schema):
+    owner_id: int | None = None
+    second_officer_id: int | None = None
+
+
+class IncidentIn(Schema):
+    incident_type: str
+    occurred_on: datetime.date
+    description: str
+    perpetrator_type: str
+    source_type: str
+    place: str = ""
+    involvement: str = "unknown"
+    reliability: str = "unknown"
+    verification: str = "unknown"
+    specific_threat: bool = False
+
+
+class IncidentOut(IncidentIn):
+    id: int
+    created_at: datetime.datetime
+
+
+class AssessmentIn(Schema):
+    level: str
+    rationale: str
+    threats: list[str] = []
+    vulnerabilities: list[str] = []
+    capacities: list[str] = []
+    imminent: bool = False
+    next_review_on: datetime.date | None = None
+    second_officer_id: int | None = None
+
+
+class AssessmentOut(Schema):
+    id: int
+    level: str
+    rationale: str
+    threats: list[str]
+    vulnerabilities: list[str]
+    capacities: list[str]
+    imminent: bool
+    next_review_on: datetime.date
+    created_at: datetime.datetime
+
+
+class ActionIn(Schema):
+    action_type: str
+    owner_id: int | None = None
+    due_on: datetime.date | None = None
+    details: str = ""
+    reprisal_check: str = ""
+    next_contact_on: datetime.date | None = None
+
+
+class ActionPatch(Schema):
+    status: str | None = None
+    outcome: str | None = None
+    host_response: str | None = None
+    defender_told: bool | None = None
+    due_on: datetime.date | None = None
+    next_contact_on: datetime.date | None = None
+    details: str | None = None
+    reprisal_check: str | None = None
+
+
+class ActionOut(Schema):
+    id: int
+    case_id: int
+    action_type: str
+    owner_id: int
+    status: str
+    due_on: datetime.date | None
+    details: str
+    reprisal_check: str
+    outcome: str
+    host_response: str
+    defender_told: bool
+    next_contact_on: datetime.date | None
+    hold_reason: str
+
+
+class FollowUpIn(Schema):
+    contacted_on: datetime.date
+    method: str
+    summary: str = ""
+    next_contact_on: datetime.date | None = None
+
+
+class FollowUpOut(FollowUpIn):
+    id: int
+
+
+# -- scope
+
+
+def _membership(request: HttpRequest) -> Membership:
+    return casework_membership(request, _("Only administrators and officers may work on cases."))
+
+
+def _cases(request: HttpRequest) -> tuple[Membership, QuerySet[Case]]:
+    membership = _membership(request)
+    return membership, selectors.cases(membership.user, membership.mission)
+
+
+def _case(request: HttpRequest, case_id: int) -> tuple[Membership, Case]:
+    membership, rows = _cases(request)
+    case = rows.filter(pk=case_id).first()
+    if case is None:
+        raise Http404
+    return membership, case
+
+
+def _member(membership: Membership, user_id: int | None, field: str) -> User | None:
+    """A user of the token's mission by id; anyone else is refused as not a case worker."""
+    if user_id is None:
+        return None
+    user = User.objects.filter(pk=user_id, memberships__mission=membership.mission).first()
+    return services.caseworker(membership.mission, user, field)
+
+
+def _subject(membership: Membership, model: type[Any], pk: int | None) -> Any:
+    if pk is None:
+        return None
+    found = model.objects.for_user(membership.user, mission=membership.mission).filter(pk=pk)
+    if not found.exists():
+        raise Http404
+    return found.get()
+
+
+# -- output
+
+
+def _summary_fields(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "reference": case.reference,
+        "title": case.title,
+        "status": case.status,
+        "urgency": case.urgency,
+        "risk_level": case.risk_level,
+        "imminent": case.imminent,
+        "owner_id": case.owner_id,
+        "second_officer_id": case.second_officer_id,
+        "restricted": case.restricted,
+        "next_contact_on": case.next_contact_on,
+        "response_due_at": case.response_due_at,
+        "responded_at": case.responded_at,
+    }
+
+
+def _case_out(case: Case, membership: Membership) -> CaseOut:
+    record_read(actor=membership.user, mission=membership.mission, obj=case)
+    return CaseOut(
+        **_summary_fields(case),
+        summary=case.summary,
+        defender_id=case.defender_id,
+        organisation_id=case.organisation_id,
+        submission_id=case.submission_id,
+        closure_reason=case.closure_reason,
+        review_due_on=case.review_due_on,
+        last_contact_on=case.last_contact_on,
+        sections=list(case.sections),
+    )
+
+
+def _action_out(action: Action) -> ActionOut:
+    return ActionOut(
+        id=action.pk,
+        case_id=action.case_id,
+        action_type=action.action_type,
+        owner_id=action.owner_id,
+        status=action.status,
+        due_on=action.due_on,
+        details=action.details,
+        reprisal_check=action.reprisal_check,
+        outcome=action.outcome,
+        host_response=action.host_response,
+        defender_told=action.defender_told,
+        next_contact_on=action.next_contact_on,
+        hold_reason=action.hold_reason,
+    )
+
+
+def _incident_out(row: Incident) -> IncidentOut:
+    return IncidentOut(
+        id=row.pk,
+        created_at=row.created_at,
+        incident_type=row.incident_type,
+        occurred_on=row.occurred_on,
+        description=row.description,
+        perpetrator_type=row.perpetrator_type,
+        source_type=row.source_type,
+        place=row.place,
+        involvement=row.involvement,
+        reliability=row.reliability,
+        verification=row.verification,
+        specific_threat=row.specific_threat,
+    )
+
+
+def _assessment_out(row: RiskAssessment) -> AssessmentOut:
+    return AssessmentOut(
+        id=row.pk,
+        level=row.level,
+        rationale=row.rationale,
+        threats=list(row.threats),
+        vulnerabilities=list(row.vulnerabilities),
+        capacities=list(row.capacities),
+        imminent=row.imminent,
+        next_review_on=row.next_review_on,
+        created_at=row.created_at,
+    )
+
+
+def _follow_up_out(row: FollowUp) -> FollowUpOut:
+    return FollowUpOut(
+        id=row.pk,
+        contacted_on=row.contacted_on,
+        method=row.method,
+        summary=row.summary,
+        next_contact_on=row.next_contact_on,
+    )
+
+
+# -- cases
+
+
+@router.get("/cases", response=CasePage, summary="Cases you may see, 50 a page")
+def cases(request: HttpRequest, query: Query[CaseFilters]) -> CasePage:
+    membership = _membership(request)
+    filters = selectors.CaseFilters(
+        status=query.status,
+        urgency=query.urgency,
+        risk_level=query.risk_level,
+        mine=query.mine,
+        include_closed=query.include_closed,
+    )
+    page = selectors.case_page(membership.user, membership.mission, filters, query.page)
+    return CasePage(
+        count=page.paginator.count,
+        page=page.number,
+        pages=page.paginator.num_pages,
+        results=[CaseSummary(**_summary_fields(case)) for case in page.object_list],
+    )
+
+
+@router.post("/cases", response={201: CaseOut}, summary="Open a case")
+def open_case(request: HttpRequest, payload: CaseIn) -> Status[CaseOut]:
+    membership = _membership(request)
+    case = services.open_case(
+        mission=membership.mission,
+        actor=membership.user,
+        title=payload.title,
+        urgency=payload.urgency,
+        summary=payload.summary,
+        defender=_subject(membership, Defender, payload.defender_id),
+        organisation=_subject(membership, Organisation, payload.organisation_id),
+        owner=_member(membership, payload.owner_id, "owner_id"),
+        restricted=payload.restricted,
+        sections=payload.sections,
+    )
+    return Status(201, _case_out(case, membership))
+
+
+@router.get("/cases/{case_id}", response=CaseOut, summary="One case")
+def case(request: HttpRequest, case_id: int) -> CaseOut:
+    membership, found = _case(request, case_id)
+    return _case_out(found, membership)
+
+
+@router.patch("/cases/{case_id}", response=CaseOut, summary="Change a case")
+def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> CaseOut:
+    membership, found = _case(request, case_id)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    services.update_case(case=found, actor=membership.user, changes=changes)
+    return _case_out(found, membership)
+
+
+@router.post("/cases/{case_id}/status", response=CaseOut, summary="Move a case on (or close it)")
+def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> CaseOut:
+    membership, found = _case(request, case_id)
+    services.move_case(case=found, actor=membership.user, to=payload.to, reason=payload.reason)
+    return _case_out(found, membership)
+
+
+@router.post("/cases/{case_id}/reopen", response=CaseOut, summary="Reopen a closed case")
+def reopen_case(request: HttpRequest, case_id: int) -> CaseOut:
+    membership, found = _case(request, case_id)
+    services.reopen_case(case=found, actor=membership.user)
+    return _case_out(found, membership)
+
+
+@router.post("/cases/{case_id}/assign", response=CaseOut, summary="Owner and second officer")
+def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> CaseOut:
+    membership, found = _case(request, case_id)
+    services.assign(
+        case=found,
+        actor=membership.user,
+        owner=_member(membership, payload.owner_id, "owner_id"),
+        second_officer=_member(membership, payload.second_officer_id, "second_officer_id"),
+    )
+    return _case_out(found, membership)
+
+
+# -- incidents, assessments, follow-ups
+
+
+@router.get("/cases/{case_id}/incidents", response=list[IncidentOut], summary="Threat log")
+def incidents(request: HttpRequest, case_id: int) -> list[IncidentOut]:
+    membership, found = _case(request, case_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["incidents"])
+    return [_incident_out(row) for row in Incident.objects.filter(case=found)]
+
+
+@router.post("/cases/{case_id}/incidents", response={201: IncidentOut}, summary="Log one")
+def record_incident(request: HttpRequest, case_id: int, payload: IncidentIn) -> Status[IncidentOut]:
+    membership, found = _case(request, case_id)
+    row = services.record_incident(case=found, actor=membership.user, **payload.dict())
+    return Status(201, _incident_out(row))
+
+
+@router.get(
+    "/cases/{case_id}/assessments", response=list[AssessmentOut], summary="Risk assessments"
+)
+def assessments(request: HttpRequest, case_id: int) -> list[AssessmentOut]:
+    membership, found = _case(request, case_id)
+    record_read(
+        actor=membership.user, mission=membership.mission, obj=found, fields=["assessments"]
+    )
+    return [_assessment_out(row) for row in RiskAssessment.objects.filter(case=found)]
+
+
+@router.post(
+    "/cases/{case_id}/assessments", response={201: AssessmentOut}, summary="Assess the risk"
+)
+def record_assessment(
+    request: HttpRequest, case_id: int, payload: AssessmentIn
+) -> Status[AssessmentOut]:
+    membership, found = _case(request, case_id)
+    values = payload.dict(exclude={"second_officer_id"})
+    row = services.record_assessment(
+        case=found,
+        actor=membership.user,
+        second_officer=_member(membership, payload.second_officer_id, "second_officer_id"),
+        **values,
+    )
+    return Status(201, _assessment_out(row))
+
+
+@router.get("/cases/{case_id}/follow-ups", response=list[FollowUpOut], summary="Contacts")
+def follow_ups(request: HttpRequest, case_id: int) -> list[FollowUpOut]:
+    membership, found = _case(request, case_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["follow_ups"])
+    return [_follow_up_out(row) for row in FollowUp.objects.filter(case=found)]
+
+
+@router.post("/cases/{case_id}/follow-ups", response={201: FollowUpOut}, summary="Record a contact")
+def record_follow_up(
+    request: HttpRequest, case_id: int, payload: FollowUpIn
+) -> Status[FollowUpOut]:
+    membership, found = _case(request, case_id)
+    row = services.record_follow_up(case=found, actor=membership.user, **payload.dict())
+    return Status(201, _follow_up_out(row))
+
+
+# -- actions
+
+
+@router.get("/cases/{case_id}/actions", response=list[ActionOut], summary="A case's actions")
+def actions(request: HttpRequest, case_id: int) -> list[ActionOut]:
+    membership, found = _case(request, case_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["actions"])
+    return [_action_out(row) for row in Action.objects.filter(case=found)]
+
+
+@router.post("/cases/{case_id}/actions", response={201: ActionOut}, summary="Plan an action")
+def plan_action(request: HttpRequest, case_id: int, payload: ActionIn) -> Status[ActionOut]:
+    membership, found = _case(request, case_id)
+    values = payload.dict(exclude={"owner_id"})
+    row = services.plan_action(
+        case=found,
+        actor=membership.user,
+        owner=_member(membership, payload.owner_id, "owner_id"),
+        **values,
+    )
+    return Status(201, _action_out(row))
+
+
+def _action(request: HttpRequest, action_id: int) -> tuple[Membership, Action]:
+    membership = _membership(request)
+    found = (
+        Action.objects.for_user(membership.user, mission=membership.mission)
+        .filter(pk=action_id)
+        .select_related("case")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return membership, found
+
+
+@router.get("/actions/{action_id}", response=ActionOut, summary="One action")
+def action(request: HttpRequest, action_id: int) -> ActionOut:
+    membership, found = _action(request, action_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found)
+    return _action_out(found)
+
+
+@router.patch("/actions/{action_id}", response=ActionOut, summary="Record progress on an action")
+def change_action(request: HttpRequest, action_id: int, payload: ActionPatch) -> ActionOut:
+    membership, found = _action(request, action_id)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    services.update_action(action=found, actor=membership.user, changes=changes)
+    return _action_out(found)

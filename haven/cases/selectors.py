@@ -1,0 +1,284 @@
+"""Reads of cases, always through ``Case.objects.for_user``: a restricted case outside the
+user's team is in no list, count, search or export this module returns.
+
+Lists decrypt only the rows shown: the rows come in one query and their data keys in one
+more, so the number of queries does not grow with the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from haven.accounts.models import User
+from haven.cases.models import (
+    AWAITING_RESPONSE,
+    OPEN_STATUSES,
+    PENDING_ACTIONS,
+    Action,
+    Case,
+    CaseStatus,
+    FollowUp,
+    Handover,
+    Incident,
+    Note,
+    Notice,
+    RiskAssessment,
+    StatusChange,
+)
+from haven.core.choices import RiskLevel
+from haven.core.models import Mission
+
+PAGE_SIZE = 50
+DESK_ROWS = 8
+RESPONSE_WARNING = datetime.timedelta(hours=24)
+HIGH_RISKS = [RiskLevel.HIGH, RiskLevel.CRITICAL]
+
+
+def cases(user: User, mission: Mission) -> QuerySet[Case]:
+    return Case.objects.for_user(user, mission=mission)
+
+
+def _with_keys(rows: QuerySet[Case]) -> QuerySet[Case]:
+    return rows.select_related("owner", "second_officer").prefetch_related("data_key")
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the case list was asked for; empty values filter nothing."""
+
+    q: str = ""
+    status: str = ""
+    urgency: str = ""
+    risk_level: str = ""
+    owner: int | None = None
+    mine: bool = False
+    include_closed: bool = False
+    queue: str = ""  # one of the desk's lists: overdue, awaiting, review_due, quiet
+
+
+def _filtered(user: User, rows: QuerySet[Case], filters: CaseFilters) -> QuerySet[Case]:
+    reference = filters.q.strip().upper().removeprefix("C-")
+    if reference:
+        rows = rows.filter(number=int(reference)) if reference.isdigit() else rows.none()
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    elif not filters.include_closed:
+        rows = rows.exclude(status=CaseStatus.CLOSED)
+    if filters.urgency:
+        rows = rows.filter(urgency=filters.urgency)
+    if filters.risk_level:
+        rows = rows.filter(risk_level=filters.risk_level)
+    if filters.owner is not None:
+        rows = rows.filter(owner_id=filters.owner)
+    if filters.mine:
+        rows = rows.filter(Q(owner=user) | Q(second_officer=user))
+    return rows
+
+
+def _queue(user: User, mission: Mission, name: str) -> QuerySet[Case] | None:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    if name == "overdue":
+        return overdue_cases(user, mission, today)
+    if name == "awaiting":
+        return response_deadlines(user, mission, now)
+    if name == "review_due":
+        return reviews_due(user, mission, today)
+    if name == "quiet":
+        return quiet_high_risk(user, mission, today)
+    return None
+
+
+def case_page(user: User, mission: Mission, filters: CaseFilters, number: Any = 1) -> Page:
+    rows = _filtered(user, _with_keys(cases(user, mission)), filters)
+    queue = _queue(user, mission, filters.queue)
+    if queue is not None:
+        rows = rows.filter(pk__in=queue.values("pk"))
+    return Paginator(rows, PAGE_SIZE).get_page(number)
+
+
+# -- the desk
+
+
+@dataclass
+class DeskList:
+    """One panel of the desk: the first rows and how many there are in all."""
+
+    rows: list[Any] = field(default_factory=list)
+    total: int = 0
+
+
+def _desk_list(rows: QuerySet[Any]) -> DeskList:
+    # Always counted, so the desk costs the same number of queries however full it is.
+    return DeskList(list(rows[:DESK_ROWS]), rows.count())
+
+
+def _open(user: User, mission: Mission) -> QuerySet[Case]:
+    return cases(user, mission).filter(status__in=OPEN_STATUSES)
+
+
+def _pending_actions(user: User, mission: Mission) -> QuerySet[Action]:
+    return (
+        Action.objects.for_user(user, mission=mission)
+        .filter(status__in=PENDING_ACTIONS, case__status__in=OPEN_STATUSES)
+        .select_related("case", "owner")
+        .prefetch_related("data_key", "case__data_key")
+    )
+
+
+def overdue_cases(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
+    return _with_keys(_open(user, mission).filter(next_contact_on__lt=today)).order_by(
+        "next_contact_on", "pk"
+    )
+
+
+def cases_due_today(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
+    return _with_keys(_open(user, mission).filter(next_contact_on=today)).order_by("pk")
+
+
+def overdue_actions(user: User, mission: Mission, today: datetime.date) -> QuerySet[Action]:
+    return (
+        _pending_actions(user, mission)
+        .filter(Q(due_on__lt=today) | Q(next_contact_on__lt=today))
+        .order_by("due_on", "pk")
+    )
+
+
+def actions_due_today(user: User, mission: Mission, today: datetime.date) -> QuerySet[Action]:
+    return (
+        _pending_actions(user, mission)
+        .filter(Q(due_on=today) | Q(next_contact_on=today))
+        .exclude(Q(due_on__lt=today) | Q(next_contact_on__lt=today))
+        .order_by("pk")
+    )
+
+
+def response_deadlines(user: User, mission: Mission, now: datetime.datetime) -> QuerySet[Case]:
+    """Cases not yet answered whose response deadline passes within a day (or has passed)."""
+    return _with_keys(
+        _open(user, mission).filter(
+            responded_at__isnull=True,
+            status__in=AWAITING_RESPONSE,
+            response_due_at__lte=now + RESPONSE_WARNING,
+        )
+    ).order_by("response_due_at", "pk")
+
+
+def reviews_due(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
+    return _with_keys(_open(user, mission).filter(review_due_on__lte=today)).order_by(
+        "review_due_on", "pk"
+    )
+
+
+def quiet_high_risk(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
+    """Open high- and critical-risk cases with no contact in the mission's "N days"."""
+    since = today - datetime.timedelta(days=mission.no_contact_days)
+    return _with_keys(
+        _open(user, mission)
+        .filter(risk_level__in=HIGH_RISKS)
+        .filter(Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=since))
+    ).order_by("last_contact_on", "pk")
+
+
+def without_second_officer(user: User, mission: Mission) -> QuerySet[Case]:
+    return _with_keys(
+        _open(user, mission).filter(risk_level__in=HIGH_RISKS, second_officer__isnull=True)
+    ).order_by("pk")
+
+
+def unseen_notices(user: User, mission: Mission) -> QuerySet[Notice]:
+    visible = cases(user, mission).values("pk")
+    return (
+        Notice.objects.filter(user=user, mission=mission, seen_at__isnull=True, case__in=visible)
+        .select_related("case")
+        .prefetch_related("case__data_key")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def desk(user: User, mission: Mission, *, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Everything the desk shows about cases, each list with its first rows and its total."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return {
+        "notices": _desk_list(unseen_notices(user, mission)),
+        "overdue_cases": _desk_list(overdue_cases(user, mission, today)),
+        "overdue_actions": _desk_list(overdue_actions(user, mission, today)),
+        "due_cases": _desk_list(cases_due_today(user, mission, today)),
+        "due_actions": _desk_list(actions_due_today(user, mission, today)),
+        "deadlines": _desk_list(response_deadlines(user, mission, now)),
+        "reviews": _desk_list(reviews_due(user, mission, today)),
+        "quiet": _desk_list(quiet_high_risk(user, mission, today)),
+        "no_second": _desk_list(without_second_officer(user, mission)),
+        "today": today,
+        "now": now,
+    }
+
+
+def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> dict[str, int]:
+    """The numbers of the daily digest: counts only, for the cases the user works on."""
+    today = timezone.localdate(now)
+    mine = Q(owner=user) | Q(second_officer=user)
+    return {
+        "overdue": overdue_cases(user, mission, today).filter(mine).count()
+        + overdue_actions(user, mission, today).filter(owner=user).count(),
+        "due_today": cases_due_today(user, mission, today).filter(mine).count()
+        + actions_due_today(user, mission, today).filter(owner=user).count(),
+        "deadlines": response_deadlines(user, mission, now).filter(mine).count(),
+        "reviews": reviews_due(user, mission, today).filter(mine).count(),
+        "quiet": quiet_high_risk(user, mission, today).filter(mine).count(),
+        "notices": unseen_notices(user, mission).count(),
+    }
+
+
+# -- one case
+
+
+def timeline(case: Case) -> list[dict[str, Any]]:
+    """Everything that happened on a case, newest first: status changes, incidents,
+    assessments, actions, follow-ups, notes and handovers (intake messages are added by the
+    view, which opens them with the request's key)."""
+    entries: list[dict[str, Any]] = []
+
+    def add(kind: str, at: Any, row: Any) -> None:
+        when = (
+            at
+            if isinstance(at, datetime.datetime)
+            else datetime.datetime.combine(
+                at, datetime.time.min, tzinfo=timezone.get_current_timezone()
+            )
+        )
+        entries.append({"kind": kind, "at": when, "row": row})
+
+    for change in StatusChange.objects.filter(case=case).select_related("actor"):
+        add("status", change.at, change)
+    for model, kind in (
+        (Incident, "incident"),
+        (RiskAssessment, "assessment"),
+        (Action, "action"),
+        (FollowUp, "follow_up"),
+        (Note, "note"),
+        (Handover, "handover"),
+    ):
+        related = ["recorded_by"]
+        if model is Action:
+            related.append("owner")
+        if model is Handover:
+            related += ["from_owner", "to_owner"]
+        for row in model.objects.filter(case=case).select_related(*related):
+            add(kind, row.created_at, row)
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
+    return entries
+
+
+def handover_cases(user: User, mission: Mission, officer: User) -> QuerySet[Case]:
+    """The open cases ``officer`` owns or seconds, among those ``user`` may see."""
+    return _with_keys(
+        _open(user, mission).filter(Q(owner=officer) | Q(second_officer=officer))
+    ).order_by("number")
