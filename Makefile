@@ -32,6 +32,8 @@ run: install
 	$(PY) manage.py first_start
 	$(PY) manage.py demo_data
 	$(PY) manage.py demo_cases
+	$(PY) manage.py demo_monitoring
+	$(PY) manage.py demo_referrals
 	$(PY) manage.py serve
 
 ## make test: everything CI runs

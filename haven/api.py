@@ -21,6 +21,10 @@ from haven.accounts.services import authenticate_api_token
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
 from haven.core.api import router as core_router
+from haven.monitoring.api import router as monitoring_router
+from haven.monitoring.services import MonitoringError
+from haven.referrals.api import router as referrals_router
+from haven.referrals.services import ReferralError
 from haven.registry.api import router as registry_router
 from haven.registry.services import PossibleDuplicates, RegistryError
 
@@ -50,6 +54,8 @@ api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", cases_router)
+api.add_router("/", monitoring_router)
+api.add_router("/", referrals_router)
 
 
 @api.exception_handler(Http404)
@@ -86,6 +92,8 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 @api.exception_handler(CaseError)
+@api.exception_handler(MonitoringError)
+@api.exception_handler(ReferralError)
 def case_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A case rule refused the change (an illegal move, no consent): 409, with the reason."""
     return api.create_response(request, {"detail": str(exc)}, status=409)

@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "haven.registry",
     "haven.intake",
     "haven.cases",
+    "haven.monitoring",
+    "haven.referrals",
 ]
 
 MIDDLEWARE = [

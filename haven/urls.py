@@ -22,6 +22,8 @@ if settings.HAVEN_FACE in {"workspace", "both"}:
         path("desk/registry/", include("haven.registry.urls")),
         path("desk/intake/", include("haven.intake.urls")),
         path("desk/cases/", include("haven.cases.urls")),
+        path("desk/monitoring/", include("haven.monitoring.urls")),
+        path("desk/referrals/", include("haven.referrals.urls")),
         path("desk/security/keys/", include("haven.accounts.webauthn_urls")),
         path("desk/language/", public(set_language), name="set_language"),
         path("api/v1/", api.urls),

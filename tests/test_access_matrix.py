@@ -8,6 +8,7 @@ added to ``OBJECT_FACTORIES`` below.
 
 from __future__ import annotations
 
+import datetime
 import io
 import itertools
 from collections.abc import Callable, Iterator
@@ -23,11 +24,31 @@ from PIL import Image
 
 from haven.accounts.models import Membership
 from haven.accounts.services import create_api_token
+from haven.cases import relocation
 from haven.cases import services as cases
-from haven.cases.models import Action, Case, FollowUp, Incident, Note, RiskAssessment
+from haven.cases.models import (
+    Action,
+    Case,
+    FollowUp,
+    Incident,
+    Note,
+    RelocationTask,
+    RiskAssessment,
+)
 from haven.core.access import ALL_ROLES, access_of
 from haven.intake import services as intake
 from haven.intake.models import Message, Submission
+from haven.monitoring import services as monitoring
+from haven.monitoring.models import (
+    CalendarFeed,
+    CivicEvent,
+    Detention,
+    DetentionVisit,
+    Hearing,
+    ObservationReport,
+)
+from haven.referrals import services as referrals
+from haven.referrals.models import Mechanism, Referral
 from haven.registry import services as registry
 from haven.registry.models import (
     Affiliation,
@@ -52,7 +73,20 @@ PUBLIC_API_ROUTES = {"api:openapi-json"}
 MARKER = "zq7canary"
 MISSION_MARKER = "Mission A qx9"
 # Registry records of mission A are named "<kind> zq7canary".
-REGISTRY_KINDS = ("Defender", "Organisation", "Relative", "Request", "Reply", "Case", "Threat")
+REGISTRY_KINDS = (
+    "Defender",
+    "Organisation",
+    "Relative",
+    "Request",
+    "Reply",
+    "Case",
+    "Threat",
+    "Court",
+    "Report",
+    "Cell",
+    "Event",
+    "Referral",
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +210,66 @@ class World:
             action_type="demarche_named",
             reprisal_check=f"Threat {MARKER} weighed",
         )
+        self.relocation_task = relocation.plan_relocation(
+            case=self.case,
+            actor=admin,
+            departs_on=timezone.localdate(),
+            returns_on=timezone.localdate() + datetime.timedelta(days=90),
+        )[0]
+        # Monitoring: a hearing that was held and reported, a detention with a visit request,
+        # a reprisal in the register, a hearings feed.
+        self.hearing = monitoring.schedule_hearing(
+            case=self.case,
+            actor=admin,
+            court=f"Court {MARKER}",
+            starts_at=timezone.now() - datetime.timedelta(days=1),
+            observers=[admin],
+        )
+        monitoring.record_observation(
+            hearing=self.hearing,
+            actor=admin,
+            summary=f"Report {MARKER}",
+            access="granted",
+            authorities_informed=True,
+            checklist={},
+        )
+        self.detention = monitoring.record_detention(
+            case=self.case,
+            actor=admin,
+            defender=self.defender,
+            detained_on=timezone.localdate(),
+            acknowledged=False,
+            location_disclosed=False,
+            place=f"Cell {MARKER}",
+        )
+        self.visit = monitoring.request_visit(
+            detention=self.detention, actor=admin, requested_on=timezone.localdate()
+        )
+        self.civic_event = monitoring.record_civic_event(
+            mission=self.mission,
+            actor=admin,
+            kind="reprisal",
+            title=f"Event {MARKER}",
+            starts_on=timezone.localdate(),
+            source_type="media",
+            cases_linked=[self.case],
+        )
+        self.feed_secret = monitoring.create_feed(
+            user=self.members["officer"], mission=self.mission
+        )
+        # Referrals: the starter directory, and a referral with the defender's consent.
+        registry.record_consent(
+            entry=self.defender,
+            actor=admin,
+            scope="refer_named",
+            channel="in_person",
+            given_on=timezone.localdate(),
+            detail="Lifeline",
+        )
+        self.mechanism = Mechanism.objects.filter(mission=self.mission).first()
+        self.referral = referrals.refer(
+            case=self.case, actor=admin, mechanism=self.mechanism, outcome=f"Referral {MARKER}"
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -194,6 +288,14 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "attachment_id": lambda w, role: w.attachment.pk,
     "case_id": lambda w, role: w.case.pk,
     "action_id": lambda w, role: w.action.pk,
+    "task_id": lambda w, role: w.relocation_task.pk,
+    "hearing_id": lambda w, role: w.hearing.pk,
+    "detention_id": lambda w, role: w.detention.pk,
+    "visit_id": lambda w, role: w.visit.pk,
+    "event_id": lambda w, role: w.civic_event.pk,
+    "feed_token": lambda w, role: w.feed_secret,
+    "mechanism_id": lambda w, role: w.mechanism.pk,
+    "referral_id": lambda w, role: w.referral.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -337,6 +439,15 @@ def _snapshot(world: World) -> list[Any]:
         list(RiskAssessment.objects.values_list("pk")),
         list(FollowUp.objects.values_list("pk")),
         list(Note.objects.values_list("pk")),
+        list(RelocationTask.objects.values_list("pk", "done_on")),
+        list(Hearing.objects.values_list("pk", "status")),
+        list(ObservationReport.objects.values_list("pk", "access")),
+        list(Detention.objects.values_list("pk", "released_on", "counsel")),
+        list(DetentionVisit.objects.values_list("pk", "status")),
+        list(CivicEvent.objects.values_list("pk")),
+        list(CalendarFeed.objects.filter(mission=world.mission).values_list("pk", "revoked_at")),
+        list(Mechanism.objects.values_list("pk", "updated_at", "last_verified_on")),
+        list(Referral.objects.values_list("pk", "status")),
     ]
 
 

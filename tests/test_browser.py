@@ -416,3 +416,67 @@ def test_officer_runs_a_case_from_a_request_to_a_follow_up_on_the_desk(
         page.get_by_role("heading", name="Timeline").wait_for()
         assert case.reference in page.title() or case.reference in page.content()
         context.close()
+
+
+def test_officer_schedules_a_hearing_reports_on_it_and_finds_it_in_the_feed(
+    browser: Any, live_server: Any, transactional_db: Any
+) -> None:
+    import datetime
+    import zoneinfo
+
+    from haven.cases import services as cases
+    from tests.factories import make_defender
+
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    mission.timezone = "Africa/Nairobi"
+    mission.save()
+    officer = make_user(mission, "officer", username="observer")
+    case = cases.open_case(
+        mission=mission,
+        actor=officer,
+        title="Trial of the river committee",
+        urgency="high",
+        defender=make_defender(mission, name="Wanjiku Kamau", visibility="discreet"),
+    )
+    base = live_server.url
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, base, officer)
+
+    # Schedule it (it began an hour ago, Nairobi time), with the officer observing.
+    page.goto(f"{base}{case.get_absolute_url()}")
+    page.get_by_role("link", name="Schedule a hearing").click()
+    started = datetime.datetime.now(zoneinfo.ZoneInfo("Africa/Nairobi")) - datetime.timedelta(
+        hours=1
+    )
+    page.get_by_label("Date and time").fill(started.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Court", exact=True).fill("Kisumu High Court, room 2")
+    page.get_by_role("checkbox", name="observer", exact=True).check()
+    page.get_by_role("button", name="Schedule it").click()
+    page.get_by_role("heading", name="Observation report").wait_for()
+
+    # The observation report, with one violation noted.
+    page.get_by_role("link", name="Write the observation report").click()
+    page.get_by_label("What happened", exact=True).fill("The defence could not call witnesses.")
+    page.get_by_label("Access for observers").select_option("partial")
+    page.get_by_label("Could examine and call witnesses", exact=True).select_option("violated")
+    page.get_by_label("Notes on: Could examine and call witnesses").fill("Two sent away.")
+    page.get_by_role("button", name="Save the report").click()
+    page.get_by_text("The observation report is saved.").wait_for()
+    assert "The defence could not call witnesses." in page.content()
+    hearing = case.hearings.get()
+    assert hearing.status == "held"
+    assert hearing.report.checklist["witnesses"]["assessment"] == "violated"
+
+    # In the calendar, and in the personal feed, without the defender's name.
+    page.get_by_role("link", name="Hearings", exact=True).click()
+    assert case.reference in page.locator("main").inner_text()
+    page.get_by_role("link", name="My hearings in my calendar (feed)").click()
+    page.get_by_role("button", name="Make my feed address").click()
+    address = page.locator("#feed-address").inner_text().strip()
+    feed = page.request.get(address)
+    assert feed.ok and feed.headers["content-type"].startswith("text/calendar")
+    body = feed.text()
+    assert "BEGIN:VEVENT" in body and f"Hearing · {case.reference}" in body
+    assert "Wanjiku" not in body and "Kisumu" not in body
+    context.close()

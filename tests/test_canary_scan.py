@@ -264,6 +264,144 @@ def _handover(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
     return handover
 
 
+@planter("cases.RelocationTask")
+def _relocation_task(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    import datetime
+
+    from django.utils import timezone
+
+    from haven.cases.relocation import complete_task, plan_relocation
+
+    case = _case(mission, token)
+    today = timezone.localdate()
+    task = plan_relocation(
+        case=case, actor=case.owner, departs_on=today, returns_on=today + datetime.timedelta(90)
+    )[0]
+    return complete_task(task=task, actor=case.owner, notes=token("relocationnotes"))
+
+
+def _hearing(mission: Any, token: Callable[[str], str]) -> Any:
+    import datetime
+
+    from django.utils import timezone
+
+    from haven.monitoring.services import schedule_hearing
+
+    case = _case(mission, token)
+    return schedule_hearing(
+        case=case,
+        actor=case.owner,
+        court=token("court"),
+        starts_at=timezone.now() - datetime.timedelta(hours=3),
+        partner_observers=token("partners"),
+    )
+
+
+@planter("monitoring.Hearing")
+def _hearing_planter(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    return _hearing(mission, token)  # type: ignore[no-any-return]
+
+
+@planter("monitoring.ObservationReport")
+def _observation(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from haven.monitoring.services import record_observation
+
+    hearing = _hearing(mission, token)
+    return record_observation(
+        hearing=hearing,
+        actor=hearing.case.owner,
+        summary=token("observation"),
+        access="denied",
+        authorities_informed=False,
+        checklist={"lawyer_access": {"assessment": "violated", "notes": token("checklist")}},
+    )
+
+
+def _detention(mission: Any, token: Callable[[str], str]) -> Any:
+    from django.utils import timezone
+
+    from haven.monitoring.services import record_detention
+
+    case = _case(mission, token)
+    return record_detention(
+        case=case,
+        actor=case.owner,
+        defender=case.defender,
+        detained_on=timezone.localdate(),
+        acknowledged=False,
+        location_disclosed=False,
+        place=token("cell"),
+        health_concerns=token("health"),
+    )
+
+
+@planter("monitoring.Detention")
+def _detention_planter(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    return _detention(mission, token)  # type: ignore[no-any-return]
+
+
+@planter("monitoring.DetentionVisit")
+def _visit(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.monitoring.services import request_visit, update_visit
+
+    detention = _detention(mission, token)
+    visit = request_visit(
+        detention=detention, actor=detention.case.owner, requested_on=timezone.localdate()
+    )
+    return update_visit(
+        visit=visit,
+        actor=detention.case.owner,
+        status="held",
+        visit_on=timezone.localdate(),
+        outcome=token("visit"),
+    )
+
+
+@planter("monitoring.CivicEvent")
+def _civic_event(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.monitoring.services import record_civic_event
+    from tests.factories import make_user
+
+    return record_civic_event(
+        mission=mission,
+        actor=make_user(mission, "officer"),
+        kind="raid",
+        title=token("civictitle"),
+        description=token("civicdescription"),
+        starts_on=timezone.localdate(),
+        source_type="witness",
+    )
+
+
+@planter("referrals.Referral")
+def _referral(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from django.utils import timezone
+
+    from haven.referrals.models import Mechanism
+    from haven.referrals.services import refer
+    from haven.registry.services import record_consent
+
+    case = _case(mission, token)
+    record_consent(
+        entry=case.defender,
+        actor=None,
+        scope="refer_named",
+        channel="in_person",
+        given_on=timezone.localdate(),
+        detail=token("recipient"),
+    )
+    return refer(
+        case=case,
+        actor=case.owner,
+        mechanism=Mechanism.objects.filter(mission=mission).first(),
+        outcome=token("referral"),
+    )
+
+
 def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]) -> None:
     from django.conf import settings
 

@@ -299,3 +299,8 @@ class HandoverForm(forms.Form):
 
     def rows(self) -> list[tuple[Any, Any, Any]]:
         return [(case, self[f"to_{case.pk}"], self[f"note_{case.pk}"]) for case in self.cases]
+
+
+class RelocationForm(forms.Form):
+    departs_on = forms.DateField(label=_("Departure"), widget=DateInput)
+    returns_on = forms.DateField(label=_("Planned return"), widget=DateInput)

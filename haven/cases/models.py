@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,7 @@ from haven.core.choices import RiskLevel, Urgency
 from haven.core.fields import CodeListField, has_code
 from haven.core.models import CASEWORK_ROLES, Mission, MissionScopedModel, MissionScopedQuerySet
 from haven.core.vocab.mission_actions import MISSION_ACTIONS
+from haven.core.vocab.relocation import RELOCATION_TASKS
 from haven.core.vocab.sections import SECTIONS
 from haven.core.vocab.threats import PERPETRATOR_TYPES, THREAT_TYPES
 from haven.crypto.fields import EncryptedJSONField, EncryptedTextField
@@ -87,13 +88,14 @@ class CaseQuerySet(MissionScopedQuerySet):
             | Q(second_officer=user)
             | Q(pk__in=CaseMember.objects.filter(user=user).values("case"))
         )
-        # A section reaches the flagged cases of the missions where the member works in it
-        # (a subquery per section, so the rule costs no query of its own).
-        for section in SECTIONS.codes:
-            works_there = Membership.objects.filter(
-                has_code("sections", section), user=user, mission=OuterRef("mission")
-            )
-            allowed |= has_code("sections", section) & Q(Exists(works_there))
+        # A section reaches the flagged cases of the missions where the member works in it.
+        # Most members work in none: then the rule adds nothing to the query.
+        memberships = Membership.objects.filter(user=user).exclude(sections="")
+        if mission is not None:
+            memberships = memberships.filter(mission=mission)
+        for mission_id, sections in memberships.values_list("mission_id", "sections"):
+            for section in sections:
+                allowed |= Q(mission_id=mission_id) & has_code("sections", section)
         return scoped.filter(allowed)
 
 
@@ -490,6 +492,24 @@ class Handover(CaseRow):
         verbose_name_plural = _("handovers")
 
 
+class RelocationTask(CaseRow):
+    """One task of a temporary relocation (``core/vocab/relocation.py``), with its due date."""
+
+    task = models.CharField(_("task"), max_length=40, choices=RELOCATION_TASKS.choices)
+    phase = models.CharField(_("phase"), max_length=10)
+    due_on = models.DateField(_("due"))
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["due_on", "pk"]
+        verbose_name = _("relocation task")
+        verbose_name_plural = _("relocation tasks")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["case", "task"], name="one_relocation_task_per_case")
+        ]
+
+
 class NoticeKind(models.TextChoices):
     ACTION_ON_HOLD = "action_on_hold", _("An action was put on hold: consent was withdrawn")
     FOLLOW_UP_DUE = "follow_up_due", _("A follow-up is due")
@@ -498,6 +518,7 @@ class NoticeKind(models.TextChoices):
     CASE_HANDED_OVER = "handed_over", _("A case was given to you")
     ACTION_ASSIGNED = "action_assigned", _("An action was given to you")
     SECTION_ASKED = "section_asked", _("Your section was brought into a case")
+    HEARING_SOON = "hearing_soon", _("A hearing is coming up")
 
 
 class Notice(models.Model):
@@ -541,4 +562,4 @@ class DigestSent(models.Model):
 
 
 def case_row_models() -> list[type[Any]]:
-    return [Incident, RiskAssessment, Action, Note, FollowUp, Handover]
+    return [Incident, RiskAssessment, Action, Note, FollowUp, Handover, RelocationTask]

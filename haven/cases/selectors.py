@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from haven.accounts.models import User
+from haven.cases.extensions import extra_timeline
 from haven.cases.models import (
     AWAITING_RESPONSE,
     OPEN_STATUSES,
@@ -28,6 +29,7 @@ from haven.cases.models import (
     Incident,
     Note,
     Notice,
+    RelocationTask,
     RiskAssessment,
     StatusChange,
 )
@@ -41,7 +43,13 @@ HIGH_RISKS = [RiskLevel.HIGH, RiskLevel.CRITICAL]
 
 
 def cases(user: User, mission: Mission) -> QuerySet[Case]:
-    return Case.objects.for_user(user, mission=mission)
+    """The cases ``user`` may see in ``mission``. The visibility rule is built once per user
+    object and cloned after (building it costs more than running it); it is evaluated by the
+    database each time, so a change of team or section shows at once."""
+    built: dict[int, QuerySet[Case]] = user.__dict__.setdefault("_haven_visible_cases", {})
+    if mission.pk not in built:
+        built[mission.pk] = Case.objects.for_user(user, mission=mission)
+    return built[mission.pk].all()
 
 
 def _with_keys(rows: QuerySet[Case]) -> QuerySet[Case]:
@@ -125,8 +133,8 @@ def _open(user: User, mission: Mission) -> QuerySet[Case]:
 
 def _pending_actions(user: User, mission: Mission) -> QuerySet[Action]:
     return (
-        Action.objects.for_user(user, mission=mission)
-        .filter(status__in=PENDING_ACTIONS, case__status__in=OPEN_STATUSES)
+        Action.objects.filter(case__in=_open(user, mission).values("pk"))
+        .filter(status__in=PENDING_ACTIONS)
         .select_related("case", "owner")
         .prefetch_related("data_key", "case__data_key")
     )
@@ -192,6 +200,17 @@ def without_second_officer(user: User, mission: Mission) -> QuerySet[Case]:
     ).order_by("pk")
 
 
+def relocation_due(user: User, mission: Mission, today: datetime.date) -> QuerySet[RelocationTask]:
+    """Relocation tasks of open cases due today or earlier and not done."""
+    return (
+        RelocationTask.objects.filter(case__in=_open(user, mission).values("pk"))
+        .filter(done_on__isnull=True, due_on__lte=today)
+        .select_related("case")
+        .prefetch_related("case__data_key")
+        .order_by("due_on", "pk")
+    )
+
+
 def unseen_notices(user: User, mission: Mission) -> QuerySet[Notice]:
     visible = cases(user, mission).values("pk")
     return (
@@ -216,6 +235,7 @@ def desk(user: User, mission: Mission, *, now: datetime.datetime | None = None) 
         "reviews": _desk_list(reviews_due(user, mission, today)),
         "quiet": _desk_list(quiet_high_risk(user, mission, today)),
         "no_second": _desk_list(without_second_officer(user, mission)),
+        "relocation": _desk_list(relocation_due(user, mission, today)),
         "today": today,
         "now": now,
     }
@@ -273,6 +293,7 @@ def timeline(case: Case) -> list[dict[str, Any]]:
             related += ["from_owner", "to_owner"]
         for row in model.objects.filter(case=case).select_related(*related):
             add(kind, row.created_at, row)
+    entries.extend(extra_timeline(case))
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
 

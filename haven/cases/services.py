@@ -558,11 +558,13 @@ def record_incident(
         )
         _audit(case, "case.incident_recorded", actor, ["incidents"])
         if specific_threat:
-            _escalate(case, actor)
+            raise_risk(case, actor, reason="specific_threat")
     return incident
 
 
-def _escalate(case: Case, actor: User) -> None:
+def raise_risk(case: Case, actor: User | None, *, reason: str) -> None:
+    """Raise the case (and the registry's record) to at least high risk, with a review due
+    within a week: after a specific threat, a detention or a disappearance."""
     changed = []
     if RISK_ORDER.index(case.risk_level) < RISK_ORDER.index(RiskLevel.HIGH):
         case.risk_level = RiskLevel.HIGH
@@ -574,7 +576,7 @@ def _escalate(case: Case, actor: User) -> None:
     if changed:
         _touch(case, *changed)
         _raise_subject_risk(case)
-        _audit(case, "case.risk_raised", actor, changed, reason="specific_threat")
+        _audit(case, "case.risk_raised", actor, changed, reason=reason)
 
 
 def default_review_on(level: str, *, today: datetime.date | None = None) -> datetime.date:

@@ -21,6 +21,10 @@ urlpatterns = [
     path("<int:case_id>/notes/new/", views.note_new, name="note_new"),
     path("<int:case_id>/update/", views.send_update, name="send_update"),
     path("actions/<int:action_id>/", views.action_detail, name="action"),
+    path("<int:case_id>/relocation/", views.relocation_plan, name="relocation"),
+    path(
+        "relocation-tasks/<int:task_id>/done/", views.relocation_task_done, name="relocation_task"
+    ),
     path("handover/", views.handover, name="handover"),
     path("handover/<int:membership_id>/", views.handover_officer, name="handover_officer"),
     path("handover/<int:membership_id>/packet/", views.handover_packet, name="handover_packet"),

@@ -19,8 +19,8 @@ from django.utils.translation import ngettext
 
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
-from haven.cases import forms, selectors, services
-from haven.cases.models import Action, Case, CaseMember, Notice
+from haven.cases import extensions, forms, relocation, selectors, services
+from haven.cases.models import Action, Case, CaseMember, Notice, RelocationTask
 from haven.core.access import requires_role
 from haven.core.http import acting_user, active_mission, apply_errors, form_page, posted
 from haven.intake import services as intake
@@ -61,7 +61,7 @@ def _form_page(
         cancel=case.get_absolute_url() if case else reverse("cases:list"),
         act=act,
         intro=intro,
-        refused=(services.CaseError, PossibleDuplicates),
+        refused=(services.CaseError, PossibleDuplicates, relocation.RelocationError),
         back_url=case.get_absolute_url() if case else "",
         back_label=f"{case.reference} · {case.title}" if case else "",
     )
@@ -220,6 +220,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "actions": case.actions.select_related("owner"),
         "members": CaseMember.objects.filter(case=case).select_related("user"),
         "move_form": forms.MoveForm(initial={"to": case.status}),
+        "panels": extensions.panels_for(request, case),
+        "relocation": relocation.tasks_by_phase(case),
         "today": timezone.localdate(),
     }
     return render(request, "cases/case.html", context)
@@ -557,3 +559,39 @@ def handover_packet(request: HttpRequest, membership_id: int) -> HttpResponse:
         "cases/handover_packet.html",
         {"officer": officer, "cases": cases, "printed_at": timezone.now()},
     )
+
+
+# -- relocation
+
+
+@casework
+def relocation_plan(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _case(request, case_id)
+    form = forms.RelocationForm(posted(request))
+
+    def act() -> str:
+        relocation.plan_relocation(case=case, actor=acting_user(request), **form.cleaned_data)
+        return case.get_absolute_url()
+
+    return _form_page(
+        request,
+        form,
+        case=case,
+        title=_("Plan a temporary relocation"),
+        submit=_("Plan it"),
+        act=act,
+        intro=_(
+            "The standard tasks are added with due dates from these two dates: before "
+            "departure, during the stay, at the return, and follow-ups after it."
+        ),
+    )
+
+
+@casework
+def relocation_task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    """POST marks the task done; any other method just goes back to the case."""
+    rows = RelocationTask.objects.for_user(acting_user(request), mission=active_mission(request))
+    task = get_object_or_404(rows.select_related("case"), pk=task_id)
+    if request.method == "POST":
+        relocation.complete_task(task=task, actor=acting_user(request))
+    return redirect(task.case.get_absolute_url())

@@ -262,4 +262,40 @@ def test_page_queries_do_not_grow_with_the_rows(page: str, mission: Any, officer
             services.add_note(case=case, actor=officer, text=f"More {number}")
     many = _count(client, url())
     assert many == few, (page, few, many)
-    assert many <= {"desk": 45, "list": 15, "case": 30}[page]
+    assert many <= {"desk": 45, "list": 15, "case": 40}[page]
+
+
+def test_relocation_tasks_follow_the_dates_and_reach_the_desk(mission: Any, officer: Any) -> None:
+    from haven.cases import relocation
+    from haven.cases.models import RelocationTask
+
+    case = _open(mission, officer)
+    today = timezone.localdate()
+    tasks = relocation.plan_relocation(
+        case=case,
+        actor=officer,
+        departs_on=today + datetime.timedelta(days=7),
+        returns_on=today + datetime.timedelta(days=97),
+    )
+    due = {task.task: task.due_on for task in tasks}
+    assert due["documents"] == today - datetime.timedelta(days=7)  # already late
+    assert due["after_three_months"] == today + datetime.timedelta(days=97 + 90)
+    with pytest.raises(relocation.RelocationError):
+        relocation.plan_relocation(
+            case=case,
+            actor=officer,
+            departs_on=today,
+            returns_on=today + datetime.timedelta(days=10),
+        )
+    client = signed_in_client(officer)
+    desk = client.get(reverse("core:desk")).content.decode()
+    assert "Travel documents and visa ready" in desk
+    late = RelocationTask.objects.get(case=case, task="documents")
+    client.post(reverse("cases:relocation_task", args=[late.pk]))
+    late.refresh_from_db()
+    assert late.done_on == today
+    assert (
+        "Travel documents and visa ready" not in client.get(reverse("core:desk")).content.decode()
+    )
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "After the return" in page and "Follow-up three months after the return" in page

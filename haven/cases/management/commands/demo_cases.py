@@ -110,9 +110,6 @@ class Command(BaseCommand):
         mission = Mission.objects.filter(slug="demo").first()
         if mission is None:
             raise CommandError("There is no demo mission (short name “demo”): run first_start.")
-        if Case.objects.filter(mission=mission).exists():
-            self.stdout.write("The demo mission already has cases; nothing to do.")
-            return
         admin = (
             User.objects.filter(memberships__mission=mission, memberships__role=Role.ADMIN)
             .order_by("pk")
@@ -122,6 +119,9 @@ class Command(BaseCommand):
         if admin is None or len(defenders) < sum(PLAN.values()):
             raise CommandError("Run demo_data first: the demo cases are about its defenders.")
         rng = random.Random(options["seed"])  # noqa: S311  (invented data, repeatable on purpose)
+        if Case.objects.filter(mission=mission).exists():
+            self.stdout.write("The demo mission already has cases; nothing to do.")
+            return
         with key_scope(), transaction.atomic():
             officers = [admin, *self._officers(mission)]
             plan = [status for status, count in PLAN.items() for _n in range(count)]
