@@ -16,8 +16,15 @@ from ninja.responses import Status
 from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
-from haven.cases import selectors, services
-from haven.cases.models import Action, Case, FollowUp, Incident, RiskAssessment
+from haven.cases import relocation, selectors, services
+from haven.cases.models import (
+    Action,
+    Case,
+    FollowUp,
+    Incident,
+    RelocationTask,
+    RiskAssessment,
+)
 from haven.registry.models import Defender, Organisation
 
 router = Router(tags=["cases"])
@@ -509,3 +516,83 @@ def change_action(request: HttpRequest, action_id: int, payload: ActionPatch) ->
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     services.update_action(action=found, actor=membership.user, changes=changes)
     return _action_out(found)
+
+
+# -- relocation
+
+
+class RelocationIn(Schema):
+    departs_on: datetime.date
+    returns_on: datetime.date
+
+
+class RelocationTaskOut(Schema):
+    id: int
+    task: str
+    phase: str
+    due_on: datetime.date
+    done_on: datetime.date | None
+    notes: str
+
+
+class TaskDoneIn(Schema):
+    notes: str = ""
+
+
+def _task_out(row: RelocationTask) -> RelocationTaskOut:
+    return RelocationTaskOut(
+        id=row.pk,
+        task=row.task,
+        phase=row.phase,
+        due_on=row.due_on,
+        done_on=row.done_on,
+        notes=row.notes,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/relocation", response=list[RelocationTaskOut], summary="Relocation tasks"
+)
+def relocation_tasks(request: HttpRequest, case_id: int) -> list[RelocationTaskOut]:
+    membership, found = _case(request, case_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["relocation"])
+    return [_task_out(row) for row in RelocationTask.objects.filter(case=found)]
+
+
+@router.post(
+    "/cases/{case_id}/relocation",
+    response={201: list[RelocationTaskOut]},
+    summary="Plan a temporary relocation",
+)
+def plan_relocation(
+    request: HttpRequest, case_id: int, payload: RelocationIn
+) -> Status[list[RelocationTaskOut]]:
+    membership, found = _case(request, case_id)
+    try:
+        tasks = relocation.plan_relocation(case=found, actor=membership.user, **payload.dict())
+    except relocation.RelocationError as error:
+        raise services.CaseError(str(error)) from error
+    return Status(201, [_task_out(row) for row in tasks])
+
+
+@router.get("/relocation-tasks/{task_id}", response=RelocationTaskOut, summary="One task")
+def relocation_task(request: HttpRequest, task_id: int) -> RelocationTaskOut:
+    return _task_out(_relocation_task(request, task_id))
+
+
+@router.post("/relocation-tasks/{task_id}/done", response=RelocationTaskOut, summary="Done")
+def relocation_task_done(
+    request: HttpRequest, task_id: int, payload: TaskDoneIn
+) -> RelocationTaskOut:
+    task = _relocation_task(request, task_id)
+    relocation.complete_task(task=task, actor=_membership(request).user, notes=payload.notes)
+    return _task_out(task)
+
+
+def _relocation_task(request: HttpRequest, task_id: int) -> RelocationTask:
+    membership = _membership(request)
+    rows = RelocationTask.objects.for_user(membership.user, mission=membership.mission)
+    found = rows.filter(pk=task_id).first()
+    if found is None:
+        raise Http404
+    return found

@@ -303,7 +303,7 @@ def civic_event_new(request: HttpRequest) -> HttpResponse:
         submit=_("Record it"),
         cancel=reverse("monitoring:civic_space"),
         act=act,
-        refused=(*REFUSED, ValidationError),
+        refused=REFUSED,
     )
 
 

@@ -102,3 +102,47 @@ def test_an_unseen_case_is_not_found_in_monitoring(mission: Any, officer: Any) -
     )
     assert made.status_code == 404
     assert other.get("/api/v1/hearings").json() == []
+
+
+def test_relocation_over_the_api(mission: Any, officer: Any) -> None:
+    case = cases.open_case(
+        mission=mission,
+        actor=officer,
+        title="Relocation",
+        urgency="high",
+        defender=make_defender(mission),
+    )
+    api = _client(officer, mission)
+    today = timezone.localdate()
+    bad = api.post(
+        f"/api/v1/cases/{case.pk}/relocation",
+        {"departs_on": today.isoformat(), "returns_on": today.isoformat()},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422 and "returns_on" in bad.json()["errors"]
+    made = api.post(
+        f"/api/v1/cases/{case.pk}/relocation",
+        {
+            "departs_on": today.isoformat(),
+            "returns_on": (today + datetime.timedelta(days=90)).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert made.status_code == 201 and len(made.json()) == 11
+    again = api.post(
+        f"/api/v1/cases/{case.pk}/relocation",
+        {
+            "departs_on": today.isoformat(),
+            "returns_on": (today + datetime.timedelta(days=90)).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert again.status_code == 409
+    task_id = made.json()[0]["id"]
+    done = api.post(
+        f"/api/v1/relocation-tasks/{task_id}/done",
+        {"notes": "Visa issued."},
+        content_type="application/json",
+    )
+    assert done.status_code == 200 and done.json()["done_on"] == today.isoformat()
+    assert done.json()["notes"] == "Visa issued."

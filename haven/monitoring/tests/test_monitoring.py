@@ -300,3 +300,27 @@ def test_reprisal_register_exports_codes_and_no_text(mission: Any, officer: Any)
 def test_the_register_export_asks_who_you_are_again(mission: Any, officer: Any) -> None:
     response = signed_in_client(officer).get(reverse("monitoring:register_csv"))
     assert response.status_code == 302 and "/reauth" in response.url
+
+
+def test_officer_records_a_detention_over_http(mission: Any, officer: Any) -> None:
+    case = _case(mission, officer)
+    client = signed_in_client(officer)
+    response = client.post(
+        reverse("monitoring:detention_new", args=[case.pk]),
+        {
+            "detained_on": timezone.localdate().isoformat(),
+            "place": "Central police station",
+            "acknowledged": "on",
+            "counsel": "denied",
+            "health_concerns": "Asthma.",
+        },
+    )
+    detention = case.detentions.get()
+    assert response.status_code == 302 and response.url == detention.get_absolute_url()
+    assert (detention.acknowledged, detention.location_disclosed, detention.counsel) == (
+        True,
+        False,
+        "denied",
+    )
+    page = client.get(detention.get_absolute_url()).content.decode()
+    assert "Central police station" in page and "Asthma." in page

@@ -189,6 +189,16 @@ class Command(BaseCommand):
         if status == CaseStatus.RECEIVED:
             return
         services.move_case(case=case, actor=owner, to="screening")
+        # A first call the day after the request: the mission answered in time.
+        first_call = today - datetime.timedelta(days=age - 1)
+        services.record_follow_up(
+            case=case,
+            actor=owner,
+            contacted_on=first_call,
+            method="call",
+            summary="Invented first call.",
+            next_contact_on=first_call + datetime.timedelta(days=rng.choice([14, 21, 30])),
+        )
         if status == CaseStatus.SCREENING:
             return
         services.move_case(case=case, actor=owner, to="verifying")
