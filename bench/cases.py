@@ -4,9 +4,10 @@ list and a case page, as the demo administrator sees them after `make run`.
     .venv/bin/python bench/cases.py [--repeat 50] [--database-url postgresql://...]
 
 Throwaway databases and keys in a temporary folder (SQLite by default), filled by the same
-commands as `make run` (first_start, demo_data, demo_cases). Each page is requested through
-Django's full middleware stack in this process; the time is the server's work per request
-(no network), the median and the 95th percentile of ``--repeat`` requests after one warm-up.
+commands as `make run` (first_start, demo_data, demo_cases, demo_monitoring,
+demo_referrals). Each page is requested through Django's full middleware stack in this
+process; the time is the server's work per request (no network), the median and the 95th
+percentile of ``--repeat`` requests after one warm-up.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def main() -> None:
         call_command("first_start")
         call_command("demo_data")
         call_command("demo_cases")
+        call_command("demo_monitoring")
+        call_command("demo_referrals")
     print(f"demo data built in {time.perf_counter() - started:.1f} s")
     admin = User.objects.get(memberships__mission__slug="demo", memberships__role="admin")
     User.objects.filter(pk=admin.pk).update(must_change_password=False)

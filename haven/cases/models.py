@@ -75,8 +75,9 @@ class CaseQuerySet(MissionScopedQuerySet):
         mission: Mission | None = None,
         roles: Iterable[str] = CASEWORK_ROLES,
     ) -> Self:
-        """Cases the user may see: the mission's open cases, and restricted ones only where
-        the user is on the team or in a section the case is flagged for."""
+        """Cases the user may see: every case of the missions where they are an admin or
+        officer, except restricted ones, which they see only when they are on the case's
+        team or work in a section the case is flagged for."""
         scoped = super().for_user(user, mission=mission, roles=roles)
         if not user.is_authenticated:
             return scoped

@@ -7,10 +7,11 @@ import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from haven.accounts.models import User
+from haven.cases.models import Case
 from haven.core.models import Mission
 from haven.core.vocab.fair_trial import FAIR_TRIAL
 from haven.monitoring.models import (
@@ -112,6 +113,8 @@ def reprisal_rows(user: User, mission: Mission, filters: dict[str, Any]) -> list
     linked cases is given, not which.
     """
     rows = civic_events(user, mission, filters).filter(kind__in=REPRISAL_KINDS)
+    # Only cases the exporter may see are counted: a restricted case is not even a number.
+    visible = Case.objects.for_user(user, mission=mission).values("pk")
     return [
         {
             "id": str(event.uid),
@@ -124,7 +127,9 @@ def reprisal_rows(user: User, mission: Mission, filters: dict[str, Any]) -> list
             "reliability": event.reliability,
             "cases_linked": event.linked,
         }
-        for event in rows.annotate(linked=Count("cases", distinct=True)).order_by("starts_on", "pk")
+        for event in rows.annotate(
+            linked=Count("cases", filter=Q(cases__in=visible), distinct=True)
+        ).order_by("starts_on", "pk")
     ]
 
 

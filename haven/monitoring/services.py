@@ -182,6 +182,8 @@ def set_hearing_status(*, hearing: Hearing, actor: User, status: str) -> Hearing
     _choice("status", status, [HearingStatus.HELD, HearingStatus.CANCELLED])
     if hearing.status != HearingStatus.SCHEDULED:
         raise MonitoringError(_("This hearing is no longer scheduled."))
+    if status == HearingStatus.HELD and hearing.starts_at > timezone.now():
+        raise MonitoringError(_("This hearing has not happened yet."))
     with transaction.atomic():
         hearing.status = status
         hearing.save(update_fields=["status"])

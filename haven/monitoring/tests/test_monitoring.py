@@ -90,6 +90,8 @@ def test_the_report_comes_after_the_hearing_with_every_checklist_item(
     case = _case(mission, officer)
     coming = _hearing(case, officer)
     with pytest.raises(services.MonitoringError, match="not happened yet"):
+        services.set_hearing_status(hearing=coming, actor=officer, status="held")
+    with pytest.raises(services.MonitoringError, match="not happened yet"):
         services.record_observation(
             hearing=coming,
             actor=officer,
@@ -293,6 +295,28 @@ def test_reprisal_register_exports_codes_and_no_text(mission: Any, officer: Any)
         for token in (title, description):
             for encoded in variants(token).values():
                 assert encoded not in body
+    # A restricted case the exporter is not on is not even counted.
+    secret = cases.open_case(
+        mission=mission,
+        actor=make_user(mission),
+        title="x",
+        urgency="low",
+        defender=make_defender(mission),
+        restricted=True,
+    )
+    services.record_civic_event(
+        mission=mission,
+        actor=officer,
+        kind="reprisal",
+        title="Second",
+        starts_on=timezone.localdate(),
+        source_type="media",
+        cases_linked=[secret],
+    )
+    again = list(
+        csv.DictReader(io.StringIO(client.get(reverse("monitoring:register_csv")).content.decode()))
+    )
+    assert sorted(row["cases_linked"] for row in again) == ["0", "1"]
     timeline = client.get(reverse("monitoring:civic_space"), {"kind": "shutdown"})
     assert b"Mobile data cut" in timeline.content and title.encode() not in timeline.content
 
