@@ -114,6 +114,7 @@ def hearing_detail(request: HttpRequest, hearing_id: int) -> HttpResponse:
         else:
             return redirect((new or hearing).get_absolute_url())
     report = getattr(hearing, "report", None)
+    record_read(actor=acting_user(request), mission=mission, obj=hearing)
     context = {
         "hearing": hearing,
         "observers": hearing.observers.all(),
@@ -130,6 +131,8 @@ def hearing_detail(request: HttpRequest, hearing_id: int) -> HttpResponse:
 def report_edit(request: HttpRequest, hearing_id: int) -> HttpResponse:
     hearing: Hearing = _row(request, Hearing, hearing_id)
     existing = getattr(hearing, "report", None)
+    if existing is not None:
+        record_read(actor=acting_user(request), mission=active_mission(request), obj=existing)
     initial = forms.ReportForm.initial_from(existing) if existing else None
     form = forms.ReportForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
