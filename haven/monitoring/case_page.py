@@ -15,9 +15,18 @@ from haven.monitoring.models import Detention, Hearing
 from haven.monitoring.services import postponements
 
 
+def _hearings(case: Case) -> list[Hearing]:
+    """The case's hearings, each pointing at the case already loaded: the list links to it,
+    and fetching it again per hearing would cost a query (and a key) per row."""
+    hearings = list(Hearing.objects.filter(case=case).prefetch_related("data_key"))
+    for hearing in hearings:
+        hearing.case = case
+    return hearings
+
+
 def _panel(request: HttpRequest, case: Case) -> dict[str, Any]:
     return {
-        "hearings": list(Hearing.objects.filter(case=case).prefetch_related("data_key")),
+        "hearings": _hearings(case),
         "detentions": list(Detention.objects.filter(case=case)),
         "postponements": postponements(case),
         "zone": case.mission.timezone,
