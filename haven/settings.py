@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "haven.cases",
     "haven.monitoring",
     "haven.referrals",
+    "haven.reports",
 ]
 
 MIDDLEWARE = [
