@@ -152,6 +152,8 @@ class MissionSettingsForm(forms.ModelForm):
             "response_hours_medium",
             "response_hours_low",
             "no_contact_days",
+            "capital_region",
+            "suppress_below",
         ]
         widgets: ClassVar = {"public_contact": forms.Textarea(attrs={"rows": 5, "maxlength": 2000})}
         help_texts: ClassVar = {

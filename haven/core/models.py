@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -122,6 +122,25 @@ class Mission(models.Model):
         _("days without contact before a high-risk defender is flagged"),
         default=14,
         help_text=_("Defenders at high or critical risk show on the desk after this long."),
+    )
+    # Reports (ARCHITECTURE.md: aggregate numbers have their small cells suppressed).
+    capital_region = models.CharField(
+        _("region of the capital"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "As written in defenders' records. Dashboards show how much of the mission's reach "
+            "is outside it."
+        ),
+    )
+    suppress_below = models.PositiveIntegerField(
+        _("hide counts below"),
+        default=5,
+        validators=[MinValueValidator(3), MaxValueValidator(50)],
+        help_text=_(
+            "Dashboards and de-identified exports show any smaller count as “fewer than” this, "
+            "so no one can be picked out."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

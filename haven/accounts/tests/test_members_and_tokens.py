@@ -229,6 +229,8 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
             "response_hours_medium": 168,
             "response_hours_low": 720,
             "no_contact_days": 14,
+            "capital_region": "",
+            "suppress_below": 5,
         },
     )
     assert response.status_code == 302

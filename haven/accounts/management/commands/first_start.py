@@ -27,6 +27,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--username", default="admin")
+        parser.add_argument("--viewer", default="leadership", help="a viewer account's username")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Creates the key files on an empty instance; refuses if data exists without them.
@@ -43,10 +44,15 @@ class Command(BaseCommand):
                         "country": "KE",
                         "timezone": "Africa/Nairobi",
                         "public_contact": DEMO_CONTACT,
+                        "capital_region": "Nairobi",
                     },
                 )
                 account = add_staff_user(
                     actor=None, mission=mission, username=options["username"], role="admin"
+                )
+                # Leadership sees the dashboards and nothing else (DOMAIN.md, "Reporting").
+                viewer = add_staff_user(
+                    actor=None, mission=mission, username=options["viewer"], role="viewer"
                 )
         except (AccountError, ValidationError) as error:
             raise CommandError(f"First start failed, nothing was created: {error}") from error
@@ -58,7 +64,9 @@ class Command(BaseCommand):
             f"  Haven is ready. Sign in at http://{host}:{settings.HAVEN_PORT}/desk/\n"
             f"  Username:           {account.user.username}\n"
             f"  One-time password:  {account.one_time_password}\n"
-            "  It is shown only now. You will choose your own password and set up\n"
+            f"  Leadership (dashboards only): {viewer.user.username}, "
+            f"one-time password {viewer.one_time_password}\n"
+            "  They are shown only now. You will choose your own password and set up\n"
             "  an authenticator app at first sign-in.\n"
             f"{bar}\n"
         )

@@ -64,6 +64,8 @@ class Command(BaseCommand):
             self.stdout.write("The demo registry already has data; nothing to do.")
             return
         rng = random.Random(options["seed"])  # noqa: S311  (invented data, repeatable on purpose)
+        # A second stream, so adding it left the rest of the demo as it was.
+        self.reporting_rng = random.Random(options["seed"] + 1)  # noqa: S311
         fake = Faker(["en_GB", "fr_FR", "sw"])
         fake.seed_instance(options["seed"])
         with key_scope(), transaction.atomic():
@@ -153,6 +155,14 @@ class Command(BaseCommand):
                 channel="in_person",
                 given_on=given,
             )
+            if self.reporting_rng.random() < 0.75:
+                services.record_consent(
+                    entry=defender,
+                    actor=None,
+                    scope="deidentified_reporting",
+                    channel="in_person",
+                    given_on=given,
+                )
             if rng.random() < 0.3:
                 services.record_consent(
                     entry=defender,

@@ -1,0 +1,220 @@
+"""Leadership dashboards and the annual report input: what a viewer sees, and what never
+reaches them (a count small enough to single someone out, a restricted case, a name)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from haven.accounts.models import Membership
+from haven.cases import services as cases
+from haven.cases.models import Case
+from haven.registry import services as registry
+from haven.reports import suppression
+from tests.factories import all_queries, make_defender, make_mission, make_user, signed_in_client
+
+CANARY = "kq4canary"
+# What a cell a viewer reads may hold: a count of 0 or of at least the threshold, or a
+# sentence that hides it. Any other number is a leak.
+HIDDEN = (
+    r"fewer than 5|too few to show|at least \d+ %|at most \d+ %|—|\d+(\.\d+)? (h|days)|\d+ hours?"
+)
+
+
+def _open(mission: Any, officer: Any, region: str, *, n: int = 1, **fields: Any) -> list[Case]:
+    opened = []
+    for i in range(n):
+        defender = make_defender(mission, name=f"{CANARY} {region} {i}", region=region)
+        registry.record_consent(
+            entry=defender,
+            actor=officer,
+            scope="deidentified_reporting",
+            channel="in_person",
+            given_on=timezone.localdate(),
+        )
+        opened.append(
+            cases.open_case(
+                mission=mission,
+                actor=officer,
+                title=f"{CANARY} case",
+                urgency=fields.get("urgency", "high"),
+                defender=defender,
+                restricted=fields.get("restricted", False),
+            )
+        )
+    return opened
+
+
+def _cells(page: str) -> list[str]:
+    """Every figure a viewer reads: table cells and the values drawn in charts."""
+    cells = re.findall(r"<td>(.*?)</td>", page, flags=re.S)
+    cells += re.findall(r'class="chart-value[^"]*">(.*?)</text>', page, flags=re.S)
+    cells += re.findall(r"<strong>(.*?)</strong>", page, flags=re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
+def _assert_no_small_cell(page: str) -> None:
+    for cell in _cells(page):
+        for part in re.split(r"\s*/\s*", cell):
+            if re.fullmatch(HIDDEN, part):
+                continue
+            number = re.fullmatch(r"(\d+)( %)?", part)
+            assert number, f"unexpected figure {part!r}"
+            if not number.group(2):
+                assert int(number.group(1)) == 0 or int(number.group(1)) >= 5, part
+
+
+@pytest.fixture
+def viewer(mission: Any) -> Any:
+    return make_user(mission, "viewer", username="vera")
+
+
+def test_suppression_hides_small_counts_and_what_a_total_would_give_away() -> None:
+    grouped = suppression.group({"a": 7, "b": 2, "c": 6, "d": 0}, 5)
+    assert str(grouped["b"]) == "fewer than 5"
+    # Total 15 minus 7 and 6 would reveal b = 2: the next smallest shown count is hidden too.
+    assert grouped["c"].hidden and not grouped["a"].hidden and grouped.total.value == 15
+    assert grouped["d"].value == 0
+    assert suppression.group({"a": 3}, 5).total.hidden
+    assert str(suppression.share(19, 20, 5)) == "at least 80 %"
+    assert str(suppression.share(1, 20, 5)) == "at most 20 %"
+    assert str(suppression.share(10, 20, 5)) == "50 %"
+    assert suppression.share(3, 4, 5).hidden
+    assert suppression.percentile([1.0, 2.0, 3.0, 4.0], 0.5, 5).hidden
+    assert suppression.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5, 5).hours == 3.0
+
+
+def test_a_viewer_sees_the_dashboard_and_no_count_that_could_single_someone_out(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    mission.capital_region = "Nairobi"
+    mission.save()
+    _open(mission, officer, "Nairobi", n=7)
+    _open(mission, officer, "Turkana", n=1)
+    _open(mission, officer, "Kisumu", n=6, urgency="low")
+    client = signed_in_client(viewer)
+    desk = client.get(reverse("core:desk")).content.decode()
+    assert "The mission at a glance" in desk and "14" in desk
+    page = client.get(reverse("reports:dashboard"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<svg" in html and "<script" not in html and 'style="' not in html
+    assert "Open cases by status" in html and "<title" in html
+    _assert_no_small_cell(html)
+    assert "fewer than 5" in html  # Turkana's one case
+    assert CANARY not in html
+    # A filter that isolates one person shows nothing countable about them.
+    isolated = client.get(reverse("reports:dashboard"), {"region": "Turkana"}).content.decode()
+    _assert_no_small_cell(isolated)
+    assert "fewer than 5" in isolated
+    # A viewer reaches figures only: not the cases behind them.
+    assert client.get(reverse("cases:list")).status_code == 403
+
+
+def test_a_bad_period_is_explained_and_the_default_shown(mission: Any, viewer: Any) -> None:
+    client = signed_in_client(viewer)
+    page = client.get(reverse("reports:dashboard"), {"start": "2026-05-01", "end": "2026-01-01"})
+    assert page.status_code == 200
+    assert "The start of the period is after its end." in page.content.decode()
+
+
+def test_restricted_cases_are_counted_only_for_their_team(
+    mission: Any, officer: Any, viewer: Any, admin: Any
+) -> None:
+    _open(mission, officer, "Nairobi", n=5)
+    _open(mission, officer, "Nairobi", n=5, restricted=True)
+    raw_open = Case.objects.filter(mission=mission).count()
+    assert raw_open == 10
+
+    def open_total(user: Any) -> str:
+        page = signed_in_client(user).get(reverse("reports:dashboard")).content.decode()
+        match = re.search(r"<strong>(.*?)</strong> open cases today", page)
+        assert match
+        return match.group(1)
+
+    assert open_total(viewer) == "5"
+    assert open_total(admin) == "5"  # an admin outside the case team does not count them
+    assert open_total(officer) == "10"  # the owner does
+    annual_json = signed_in_client(officer).get(reverse("reports:annual_json")).json()
+    urgency = next(s for s in annual_json["sections"] if s["key"] == "urgency")
+    assert urgency["totals"] == [5]  # never in anything published
+
+
+def test_a_headquarters_viewer_sees_each_mission_and_the_total(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    second = make_mission(name="Embassy two")
+    second_officer = make_user(second, "officer")
+    Membership.objects.create(user=viewer, mission=second, role="viewer")
+    _open(mission, officer, "Nairobi", n=6)
+    _open(second, second_officer, "Mombasa", n=7)
+    elsewhere = make_mission(name="Not theirs")
+    _open(elsewhere, make_user(elsewhere, "officer"), "Garissa", n=9)
+    client = signed_in_client(viewer)
+    with all_queries() as queries:
+        page = client.get(reverse("reports:all_missions"))
+    html = page.content.decode()
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td>(\w+)</td>', html)
+    assert ("Embassy of Testland", "6") in rows and ("Embassy two", "7") in rows
+    assert ("Total", "13") in rows
+    assert "Not theirs" not in html
+    _assert_no_small_cell(html)
+    many = queries.count
+    for n in range(3):
+        extra = make_mission(name=f"Extra {n}")
+        Membership.objects.create(user=viewer, mission=extra, role="viewer")
+    with all_queries() as queries:
+        client.get(reverse("reports:all_missions"))
+    assert queries.count == many  # the queries do not grow with the number of missions
+
+
+def test_the_annual_input_keeps_unverified_allegations_apart_and_names_no_one(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    opened = _open(mission, officer, "Nairobi", n=6)
+    for case in opened:
+        for verification in ("confirmed", "possible"):
+            cases.record_incident(
+                case=case,
+                actor=officer,
+                incident_type="death_threat",
+                occurred_on=timezone.localdate(),
+                description=f"{CANARY} threat",
+                perpetrator_type="police",
+                source_type="victim",
+                verification=verification,
+                place=f"{CANARY} street",
+            )
+    # Someone who did not agree to reporting is not counted at all.
+    unconsented = make_defender(mission, name=f"{CANARY} no consent", region="Nairobi")
+    cases.open_case(mission=mission, actor=officer, title="x", urgency="high", defender=unconsented)
+    client = signed_in_client(viewer)
+    year = timezone.localdate().year
+    page = client.get(reverse("reports:annual"), {"year": year}).content.decode()
+    assert "Confirmed by the mission" in page and "not verified" in page
+    assert "must not be presented as fact" in page
+    data = client.get(reverse("reports:annual_json"), {"year": year}).json()
+    incidents = next(s for s in data["sections"] if s["key"] == "incidents")
+    threat = next(r for r in incidents["rows"] if r["label"] == "Death threat")
+    assert threat["values"] == [6, 6]
+    urgency = next(s for s in data["sections"] if s["key"] == "urgency")
+    assert urgency["totals"] == [6]
+    body = client.get(reverse("reports:annual_csv"), {"year": year}).content.decode()
+    lines = list(csv.reader(io.StringIO(body)))
+    assert lines[0] == ["section", "category", "column", "value"]
+    assert [
+        "Threats and violations recorded, by type",
+        "Death threat",
+        "Confirmed by the mission",
+        "6",
+    ] in lines
+    for text in (page, json.dumps(data), body):
+        assert CANARY not in text
+        assert "no consent" not in text

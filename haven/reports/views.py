@@ -1,0 +1,105 @@
+"""Leadership dashboards and the annual report input. Thin: figures come from selectors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from haven.audit.services import record
+from haven.core.access import requires_role
+from haven.core.http import acting_user, active_mission
+from haven.reports import annual, selectors
+from haven.reports.forms import PeriodForm, YearForm
+
+leadership = requires_role(*selectors.DASHBOARD_ROLES)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _period_form(request: HttpRequest, missions: list[selectors.Mission]) -> PeriodForm:
+    regions = selectors.regions(acting_user(request), missions)
+    return PeriodForm(request.GET or None, regions=regions)
+
+
+@leadership
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    mission = active_mission(request)
+    form = _period_form(request, [mission])
+    period = form.period()
+    raw = selectors.collect(acting_user(request), [mission], period)
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "form": form,
+            "board": selectors.dashboard(raw, [mission], period),
+            "several": len(selectors.dashboard_missions(acting_user(request))) > 1,
+        },
+    )
+
+
+@leadership
+@require_safe
+def all_missions(request: HttpRequest) -> HttpResponse:
+    """Every mission where the person may see dashboards, each and the total."""
+    missions = selectors.dashboard_missions(acting_user(request))
+    form = _period_form(request, missions)
+    period = form.period()
+    raw = selectors.collect(acting_user(request), missions, period)
+    return render(
+        request,
+        "reports/all_missions.html",
+        {
+            "form": form,
+            "each": [selectors.dashboard(raw, [mission], period) for mission in missions],
+            "board": selectors.dashboard(raw, missions, period),
+        },
+    )
+
+
+def _report(request: HttpRequest) -> annual.AnnualReport:
+    year = YearForm(request.GET or None).chosen_year()
+    return annual.annual_report(acting_user(request), active_mission(request), year)
+
+
+@leadership
+@require_safe
+def annual_page(request: HttpRequest) -> HttpResponse:
+    form = YearForm(request.GET or None)
+    return render(request, "reports/annual.html", {"form": form, "report": _report(request)})
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+@leadership
+@require_safe
+def annual_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    report = _report(request)
+    record(
+        action="reports.annual_exported",
+        actor=acting_user(request),
+        mission=active_mission(request),
+        object_type="reports.annual",
+        object_id=report.year,
+        reason=fmt,
+    )
+    if fmt == "json":
+        body = json.dumps(report.as_json(), ensure_ascii=False, indent=1)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        out = io.StringIO()
+        csv.writer(out).writerows([[_cell(v) for v in line] for line in report.as_rows()])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    name = f"human-rights-report-input-{report.mission.slug}-{report.year}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
