@@ -1,5 +1,6 @@
-"""Measure the case pages on the demo data: server time and queries for the desk, the case
-list and a case page, as the demo administrator sees them after `make run`.
+"""Measure the case pages and the dashboards on the demo data: server time and queries for the
+desk, the case list and a case page, as the demo administrator sees them after `make run`, and
+the dashboard, desk and annual report input as the demo leadership viewer sees them.
 
     .venv/bin/python bench/cases.py [--repeat 50] [--database-url postgresql://...]
 
@@ -46,10 +47,12 @@ def main() -> None:
         call_command("demo_monitoring")
         call_command("demo_referrals")
     print(f"demo data built in {time.perf_counter() - started:.1f} s")
-    admin = User.objects.get(memberships__mission__slug="demo", memberships__role="admin")
-    User.objects.filter(pk=admin.pk).update(must_change_password=False)
-    TOTPDevice.objects.create(user=admin, name="bench", confirmed=True)
-    client = signed_in_client(User.objects.get(pk=admin.pk))
+    clients = {}
+    for role in ("admin", "viewer"):
+        user = User.objects.get(memberships__mission__slug="demo", memberships__role=role)
+        User.objects.filter(pk=user.pk).update(must_change_password=False)
+        TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        clients[role] = signed_in_client(User.objects.get(pk=user.pk))
     busiest = max(
         Case.objects.filter(restricted=False),
         key=lambda case: sum(
@@ -58,12 +61,16 @@ def main() -> None:
         ),
     )
     pages = {
-        "desk": reverse("core:desk"),
-        "case list": reverse("cases:list"),
-        f"case page ({busiest.reference})": busiest.get_absolute_url(),
+        "desk": ("admin", reverse("core:desk")),
+        "case list": ("admin", reverse("cases:list")),
+        f"case page ({busiest.reference})": ("admin", busiest.get_absolute_url()),
+        "dashboard (viewer)": ("viewer", reverse("reports:dashboard")),
+        "desk (viewer)": ("viewer", reverse("core:desk")),
+        "annual input (viewer)": ("viewer", reverse("reports:annual")),
     }
     print(f"{Case.objects.count()} cases; {options.repeat} requests per page")
-    for name, url in pages.items():
+    for name, (role, url) in pages.items():
+        client = clients[role]
         assert client.get(url).status_code == 200, name  # warm-up
         contexts = [CaptureQueriesContext(connections[alias]) for alias in connections]
         for context in contexts:
