@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from haven.reports.suppression import Count
 
-WIDTH = 640
-LABEL_WIDTH = 250
-ROW = 26
-BAR = 18
-VALUE_ROOM = 90
+WIDTH = 520
+LABEL_WIDTH = 200
+ROW = 30
+BAR = 20
+VALUE_ROOM = 110
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,9 @@ def bars(title: str, rows: list[tuple[str, Count]]) -> BarChart:
         width = round(room * value.bar / largest)
         drawn.append(
             Bar(
-                label=label if len(label) <= 38 else label[:37] + "…",
+                label=label if len(label) <= 26 else label[:25] + "…",
                 value=value,
-                y=index * ROW + 4,
+                y=index * ROW + 5,
                 width=width,
                 text_x=LABEL_WIDTH + width + 6,
             )

@@ -93,7 +93,7 @@ class Share:
 
     def __str__(self) -> str:
         if self.percent is not None:
-            return f"{self.percent} %"
+            return f"{self.percent}\u00a0%"
         if self.bound:
             return self.bound
         return _("too few to show")
@@ -111,10 +111,10 @@ def share(part: int, whole: int, threshold: int) -> Share:
     rest = whole - part
     if 0 < rest < threshold:
         floor = math.floor(100 * (whole - threshold + 1) / whole)
-        return Share(None, _("at least %(percent)s %%") % {"percent": floor}, threshold)
+        return Share(None, _("at least %(percent)s\u00a0%%") % {"percent": floor}, threshold)
     if 0 < part < threshold:
         ceiling = math.ceil(100 * (threshold - 1) / whole)
-        return Share(None, _("at most %(percent)s %%") % {"percent": ceiling}, threshold)
+        return Share(None, _("at most %(percent)s\u00a0%%") % {"percent": ceiling}, threshold)
     return Share(round(100 * part / whole), "", threshold)
 
 

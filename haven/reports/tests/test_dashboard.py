@@ -23,9 +23,7 @@ from tests.factories import all_queries, make_defender, make_mission, make_user,
 CANARY = "kq4canary"
 # What a cell a viewer reads may hold: a count of 0 or of at least the threshold, or a
 # sentence that hides it. Any other number is a leak.
-HIDDEN = (
-    r"fewer than 5|too few to show|at least \d+ %|at most \d+ %|—|\d+(\.\d+)? (h|days)|\d+ hours?"
-)
+HIDDEN = r"fewer than 5|too few to show|at least \d+\xa0%|at most \d+\xa0%|—|\d+(\.\d+)? (h|days)|\d+ hours?"
 
 
 def _open(mission: Any, officer: Any, region: str, *, n: int = 1, **fields: Any) -> list[Case]:
@@ -65,7 +63,7 @@ def _assert_no_small_cell(page: str) -> None:
         for part in re.split(r"\s*/\s*", cell):
             if re.fullmatch(HIDDEN, part):
                 continue
-            number = re.fullmatch(r"(\d+)( %)?", part)
+            number = re.fullmatch(r"(\d+)(\xa0%)?", part)
             assert number, f"unexpected figure {part!r}"
             if not number.group(2):
                 assert int(number.group(1)) == 0 or int(number.group(1)) >= 5, part
@@ -83,9 +81,9 @@ def test_suppression_hides_small_counts_and_what_a_total_would_give_away() -> No
     assert grouped["c"].hidden and not grouped["a"].hidden and grouped.total.value == 15
     assert grouped["d"].value == 0
     assert suppression.group({"a": 3}, 5).total.hidden
-    assert str(suppression.share(19, 20, 5)) == "at least 80 %"
-    assert str(suppression.share(1, 20, 5)) == "at most 20 %"
-    assert str(suppression.share(10, 20, 5)) == "50 %"
+    assert str(suppression.share(19, 20, 5)) == "at least 80\xa0%"
+    assert str(suppression.share(1, 20, 5)) == "at most 20\xa0%"
+    assert str(suppression.share(10, 20, 5)) == "50\xa0%"
     assert suppression.share(3, 4, 5).hidden
     assert suppression.percentile([1.0, 2.0, 3.0, 4.0], 0.5, 5).hidden
     assert suppression.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5, 5).hours == 3.0

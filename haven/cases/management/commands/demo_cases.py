@@ -119,6 +119,8 @@ class Command(BaseCommand):
         if admin is None or len(defenders) < sum(PLAN.values()):
             raise CommandError("Run demo_data first: the demo cases are about its defenders.")
         rng = random.Random(options["seed"])  # noqa: S311  (invented data, repeatable on purpose)
+        # Response times come from a stream of their own, so the rest of the demo is unchanged.
+        self.timing_rng = random.Random(options["seed"] + 1)  # noqa: S311
         if Case.objects.filter(mission=mission).exists():
             self.stdout.write("The demo mission already has cases; nothing to do.")
             return
@@ -189,8 +191,13 @@ class Command(BaseCommand):
         if status == CaseStatus.RECEIVED:
             return
         services.move_case(case=case, actor=owner, to="screening")
-        # A first call the day after the request: the mission answered in time.
-        first_call = today - datetime.timedelta(days=age - 1)
+        # The first call: mostly within the response deadline, sometimes late, as the
+        # dashboards should show. Recorded today, it happened back then.
+        deadline = case.response_due_at - case.opened_at
+        late = self.timing_rng.random() < 0.2
+        answered = case.opened_at + deadline * self.timing_rng.uniform(0.1, 2 if late else 0.9)
+        answered = min(answered, timezone.now())
+        first_call = timezone.localdate(answered)
         services.record_follow_up(
             case=case,
             actor=owner,
@@ -199,6 +206,8 @@ class Command(BaseCommand):
             summary="Invented first call.",
             next_contact_on=first_call + datetime.timedelta(days=rng.choice([14, 21, 30])),
         )
+        case.responded_at = answered
+        Case.objects.filter(pk=case.pk).update(responded_at=answered)
         if status == CaseStatus.SCREENING:
             return
         services.move_case(case=case, actor=owner, to="verifying")
