@@ -126,6 +126,7 @@ MIDDLEWARE = [
     # After an emergency destruction: a plain "data destroyed" page, not a crash.
     "haven.crypto.destroyed.DestroyedStateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "haven.core.middleware.SessionRefreshMiddleware",
     "haven.core.middleware.HavenLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "haven.core.middleware.FetchMetadataCsrfMiddleware",
@@ -243,7 +244,9 @@ LOGIN_REDIRECT_URL = "core:desk"
 # Sessions live on the server: logout deletes them, and an idle session dies after 30 minutes.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Slid forward at most once a minute by haven.core.middleware.SessionRefreshMiddleware.
+SESSION_SAVE_EVERY_REQUEST = False
+HAVEN_SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import secrets
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -18,6 +19,9 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("haven_request
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+REFRESHED_KEY = "haven_refreshed_at"
 
 
 class RequestIdLogFilter(logging.Filter):
@@ -99,3 +103,28 @@ class HavenLocaleMiddleware(LocaleMiddleware):
             return
         translation.activate(translation.get_language_from_request(request, check_path=False))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class SessionRefreshMiddleware:
+    """Slide an active session's expiry without writing it on every request.
+
+    A session dies after ``SESSION_COOKIE_AGE`` idle. Saving it on every request (Django's
+    ``SESSION_SAVE_EVERY_REQUEST``) costs three queries a page; refreshing it at most once per
+    ``HAVEN_SESSION_REFRESH_SECONDS`` keeps the rule, erring on the safe side: a session may
+    end up to that many seconds early, never late.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = int(time.time())
+        stale = now - int(session.get(REFRESHED_KEY, 0)) >= settings.HAVEN_SESSION_REFRESH_SECONDS
+        if session.modified or stale:
+            # Saved now either way: note when, so the next minute's requests need not save.
+            session[REFRESHED_KEY] = now
+        return response

@@ -170,6 +170,21 @@ def test_idle_session_expires_after_30_minutes(officer: User) -> None:
         assert client.get("/desk/").status_code == 302
 
 
+def test_an_active_session_slides_its_expiry_at_most_once_a_minute(officer: User) -> None:
+    client = signed_in_client(officer)
+    key = client.session.session_key
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert client.get("/desk/").status_code == 200
+    first = Session.objects.get(session_key=key).expire_date
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        assert client.get("/desk/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == first  # not written again
+    with time_machine.travel(start + timedelta(minutes=2), tick=False):
+        assert client.get("/desk/").status_code == 200
+    assert Session.objects.get(session_key=key).expire_date == first + timedelta(minutes=2)
+
+
 def test_session_ends_after_12_hours_even_when_active(officer: User) -> None:
     client = signed_in_client(officer)
     start = timezone.now()
