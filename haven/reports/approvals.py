@@ -7,6 +7,9 @@ the reason code. Re-authentication before each step is the views' job (``@reauth
 
 from __future__ import annotations
 
+import tempfile
+from typing import IO
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +17,8 @@ from django.utils.translation import gettext as _
 from haven.accounts.models import Membership, Role, User
 from haven.audit.services import record
 from haven.core.models import Mission
+from haven.crypto.archives import new_archive_passphrase
+from haven.reports.exit.writer import write_exit_archive
 from haven.reports.models import (
     APPROVAL_WINDOW,
     ExportKind,
@@ -186,3 +191,27 @@ def awaiting_approval(mission: Mission, actor: User) -> list[ExportRequest]:
         .exclude(requested_by=actor)
         .select_related("requested_by")
     )
+
+
+def suggested_passphrase() -> str:
+    """A passphrase to offer on the download page (seven diceware words, about 90 bits)."""
+    return new_archive_passphrase()
+
+
+def download_export(*, request: ExportRequest, actor: User, passphrase: str) -> IO[bytes]:
+    """Build the export encrypted under ``passphrase`` and spend the approval; return the
+    file, positioned at its start, for the response to stream.
+
+    The archive is written into an unnamed temporary file, encrypted as it is written: the
+    disk only ever sees ciphertext, and the file vanishes when the caller closes it.
+    """
+    check_downloadable(request=request, actor=actor)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115  (closed by the response that streams it)
+    try:
+        write_exit_archive(request.mission, handle, passphrase)
+        use_approval(request=request, actor=actor)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle

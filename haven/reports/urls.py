@@ -1,5 +1,14 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
+
+from haven.reports import export_views
 
 app_name = "reports"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/new/", export_views.export_new, name="export_new"),
+    path("exports/<int:export_id>/approve/", export_views.export_approve, name="export_approve"),
+    path("exports/<int:export_id>/refuse/", export_views.export_refuse, name="export_refuse"),
+    path("exports/<int:export_id>/cancel/", export_views.export_cancel, name="export_cancel"),
+    path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
+]
