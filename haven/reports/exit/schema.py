@@ -70,7 +70,13 @@ PARTS: tuple[Part, ...] = (
     Part(
         "accounts.User",
         omit=_omit(
-            "password", "is_superuser", "is_staff", "must_change_password", "sessions_valid_after"
+            "password",
+            "is_superuser",
+            "is_staff",
+            "must_change_password",
+            "sessions_valid_after",
+            "groups",
+            "user_permissions",
         ),
     ),
     Part("accounts.Membership"),
@@ -177,6 +183,8 @@ def row_to_json(row: models.Model, part: Part) -> dict[str, Any]:
             value = column.value_from_object(row)
         data[column.attname] = _jsonable(value)
     for link in type(row)._meta.many_to_many:
+        if link.name in part.omit:
+            continue
         data[link.name] = sorted(getattr(row, link.name).values_list("pk", flat=True))
     return data
 

@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from haven.intake import services as intake
 from haven.intake.models import Submission
 from haven.registry.models import Defender
 from haven.reports.exit.reader import ImportRefused, restore
-from haven.reports.exit.schema import LEFT_OUT, PARTS, mission_models
+from haven.reports.exit.schema import LEFT_OUT, PARTS, exported_columns, mission_models
 from haven.reports.exit.writer import write_exit_zip
 from tests.test_access_matrix import MARKER, World
 
@@ -74,6 +75,20 @@ def test_every_mission_model_is_exported_or_left_out_with_a_reason() -> None:
     ]
     assert not missing, f"mission-scoped models not in the exit export: {missing}"
     assert all(apps.get_model(label) for label in covered)
+
+
+def test_the_documented_schema_lists_every_exported_field() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "exit-export.md").read_text(encoding="utf-8")
+    for part in PARTS:
+        heading = f"### `{part.label}`"
+        assert heading in doc, f"docs/exit-export.md does not describe {part.label}"
+        section = doc.split(heading, 1)[1].split("\n### ", 1)[0]
+        names = [column.attname for column in exported_columns(part.model, part)]
+        names += [link.name for link in part.model._meta.many_to_many if link.name not in part.omit]
+        undocumented = [name for name in names if f"| `{name}` |" not in section]
+        assert not undocumented, f"{part.label}: fields missing from the doc: {undocumented}"
+    for label in LEFT_OUT:
+        assert f"`{label}`" in doc
 
 
 def test_round_trip_loses_nothing(world: World) -> None:
