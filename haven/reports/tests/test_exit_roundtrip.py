@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.management.color import no_style
-from django.db import connections
+from django.db import connections, transaction
 
 from haven.accounts.models import User
 from haven.core.models import Mission
@@ -44,7 +44,8 @@ def _wipe_instance() -> None:
     for alias in connections:
         connection = connections[alias]
         tables = connection.introspection.django_table_names(only_existing=True)
-        with connection.cursor() as cursor:
+        # One transaction per database: foreign keys are checked when all rows are gone.
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
             for statement in connection.ops.sql_flush(no_style(), tables):
                 cursor.execute(statement)
     shutil.rmtree(settings.HAVEN_MEDIA_DIR, ignore_errors=True)

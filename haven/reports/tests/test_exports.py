@@ -213,3 +213,49 @@ def test_open_and_import_commands_restore_the_mission(
     assert "issue_one_time_password ada" in output.getvalue()
     assert Defender.objects.get().notes == f"{CANARY} notes"
     assert not User.objects.get(username="ada").has_usable_password()
+
+
+def test_canary_values_reach_no_disk_through_export_and_import(
+    transactional_db: Any, tmp_path: Path
+) -> None:
+    """Every encrypted field and a portal request hold canary tokens; the download, the
+    wipe and the import leave none of them on disk: not in the databases, the media
+    folder, temporary files, or the downloaded file."""
+    import tempfile
+
+    from haven.crypto.archives import iter_archive
+    from tests.canary import new_token, scan
+    from tests.test_canary_scan import PLANTERS, _portal_conversation
+
+    mission = make_mission(name="Embassy of Canaryland", slug="canaryland")
+    ada, bo = make_user(mission, "admin", username="ada"), make_user(mission, "admin")
+    tokens: list[str] = []
+
+    def token(field: str) -> str:
+        tokens.append(new_token(field.replace("-", "")))
+        return tokens[-1]
+
+    temp_before = set(Path(tempfile.gettempdir()).iterdir())
+    for label in sorted(PLANTERS):
+        PLANTERS[label](mission, token)
+    _portal_conversation(mission, ada, token)
+    export = approvals.request_export(mission=mission, actor=ada, kind="exit", reason="system_move")
+    approvals.approve_export(request=export, actor=bo)
+    archive = tmp_path / "exit.hvxa"
+    with approvals.download_export(request=export, actor=ada, passphrase=PASSPHRASE) as handle:
+        archive.write_bytes(handle.read())
+    _wipe_instance()
+    from haven.reports.exit.reader import restore
+
+    with archive.open("rb") as source:
+        plain = io.BytesIO(b"".join(iter_archive(source, PASSPHRASE)))
+    restore(zipfile.ZipFile(plain))
+    restored = {defender.notes for defender in Defender.objects.all()}
+    assert restored & set(tokens), "the import lost the planted values"
+
+    new_temp = [p for p in Path(tempfile.gettempdir()).iterdir() if p not in temp_before]
+    from django.conf import settings
+
+    hits = scan(tokens, [settings.HAVEN_MEDIA_DIR, archive, *new_temp])
+    assert len(tokens) >= 10
+    assert hits == [], hits[:5]
