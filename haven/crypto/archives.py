@@ -56,6 +56,11 @@ def new_archive_passphrase() -> str:
     return new_passphrase()
 
 
+def passphrase_long_enough(passphrase: str) -> bool:
+    """At least ``MIN_PASSPHRASE_CHARS`` once case and extra spaces are set aside."""
+    return len(normalise(passphrase)) >= MIN_PASSPHRASE_CHARS
+
+
 def _key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
     return argon2id.kdf(
         bindings.crypto_secretstream_xchacha20poly1305_KEYBYTES,
@@ -82,7 +87,7 @@ class ArchiveWriter:
         memlimit: int = MEMLIMIT,
         chunk_size: int = CHUNK_BYTES,
     ) -> None:
-        if len(normalise(passphrase)) < MIN_PASSPHRASE_CHARS:
+        if not passphrase_long_enough(passphrase):
             raise ValueError(
                 _("The passphrase must have at least %(count)d characters.")
                 % {"count": MIN_PASSPHRASE_CHARS}

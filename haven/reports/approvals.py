@@ -49,7 +49,7 @@ def has_second_admin(mission: Mission, actor: User) -> bool:
     return bool(_admin_ids(mission) - {actor.pk})
 
 
-def _audit(action: str, request: ExportRequest, actor: User) -> None:
+def _audit(action: str, request: ExportRequest, actor: User | None) -> None:
     record(
         action=action,
         actor=actor,
@@ -72,7 +72,7 @@ def expire_lapsed(mission: Mission) -> None:
                 status=ExportStatus.EXPIRED
             ):
                 request.status = ExportStatus.EXPIRED
-                _audit("export.expired", request, request.requested_by)
+                _audit("export.expired", request, None)
 
 
 def request_export(*, mission: Mission, actor: User, kind: str, reason: str) -> ExportRequest:

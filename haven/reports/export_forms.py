@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from haven.crypto.archives import MIN_PASSPHRASE_CHARS
+from haven.crypto.archives import MIN_PASSPHRASE_CHARS, passphrase_long_enough
 from haven.reports.models import ExportKind, ExportReason
 
 
@@ -35,3 +35,12 @@ class DownloadForm(forms.Form):
     written_down = forms.BooleanField(
         label=_("I have written the passphrase down and will keep it apart from the file."),
     )
+
+    def clean_passphrase(self) -> str:
+        passphrase: str = self.cleaned_data["passphrase"]
+        if not passphrase_long_enough(passphrase):
+            raise forms.ValidationError(
+                _("Use at least %(count)d characters, not counting repeated spaces.")
+                % {"count": MIN_PASSPHRASE_CHARS}
+            )
+        return passphrase

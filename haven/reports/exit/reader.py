@@ -263,8 +263,10 @@ def _reset_sequences() -> None:
     """Rows were inserted with their ids: move PostgreSQL's sequences past them."""
     from django.apps import apps
 
-    connection = connections[router.db_for_write(Mission)]
-    statements = connection.ops.sequence_reset_sql(no_style(), list(apps.get_models()))
+    alias = router.db_for_write(Mission)
+    connection = connections[alias]
+    here = [model for model in apps.get_models() if router.allow_migrate_model(alias, model)]
+    statements = connection.ops.sequence_reset_sql(no_style(), here)
     if statements:
         with connection.cursor() as cursor:
             for statement in statements:

@@ -259,3 +259,15 @@ def test_canary_values_reach_no_disk_through_export_and_import(
     hits = scan(tokens, [settings.HAVEN_MEDIA_DIR, archive, *new_temp])
     assert len(tokens) >= 10
     assert hits == [], hits[:5]
+
+
+def test_a_short_passphrase_is_refused_and_nothing_is_spent(mission: Mission, admins: Any) -> None:
+    ada, bo = admins
+    export = _ask(ada)
+    approvals.approve_export(request=export, actor=bo)
+    url = reverse("reports:export_download", kwargs={"export_id": export.pk})
+    spaced = "a" + " " * 30 + "b c d e f g h i"
+    response = _client(ada).post(url, {"passphrase": spaced, "written_down": "on"})
+    assert response.status_code == 200 and "at least 20 characters" in response.content.decode()
+    export.refresh_from_db()
+    assert export.status == ExportStatus.APPROVED
