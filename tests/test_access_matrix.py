@@ -58,6 +58,7 @@ from haven.registry.models import (
     Organisation,
     Relation,
 )
+from haven.reports.models import APPROVAL_WINDOW, ExportRequest
 from tests.factories import (
     make_defender,
     make_mission,
@@ -270,6 +271,15 @@ class World:
         self.referral = referrals.refer(
             case=self.case, actor=admin, mechanism=self.mechanism, outcome=f"Referral {MARKER}"
         )
+        # An exit export the admin asked for (the service wants a second admin, which would
+        # change every role's view of the members; the row is what the routes need).
+        self.export_request = ExportRequest.objects.create(
+            mission=self.mission,
+            kind="exit",
+            reason="system_move",
+            requested_by=admin,
+            expires_at=timezone.now() + APPROVAL_WINDOW,
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -296,6 +306,7 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "feed_token": lambda w, role: w.feed_secret,
     "mechanism_id": lambda w, role: w.mechanism.pk,
     "referral_id": lambda w, role: w.referral.pk,
+    "export_id": lambda w, role: w.export_request.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -448,6 +459,7 @@ def _snapshot(world: World) -> list[Any]:
         list(CalendarFeed.objects.filter(mission=world.mission).values_list("pk", "revoked_at")),
         list(Mechanism.objects.values_list("pk", "updated_at", "last_verified_on")),
         list(Referral.objects.values_list("pk", "status")),
+        list(ExportRequest.objects.values_list("pk", "status", "decided_by_id")),
     ]
 
 

@@ -7,6 +7,7 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self) -> None:
-        from haven.reports import desk
+        from haven.reports import desk, export_views
 
         desk.register()
+        export_views.register_panels()
