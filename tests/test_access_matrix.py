@@ -35,6 +35,8 @@ from haven.cases.models import (
     RelocationTask,
     RiskAssessment,
 )
+from haven.coordination import services as coordination
+from haven.coordination.models import Disclosure, Partner, ReceivedBundle
 from haven.core.access import ALL_ROLES, access_of
 from haven.intake import services as intake
 from haven.intake.models import Message, Submission
@@ -62,6 +64,7 @@ from tests.factories import (
     make_defender,
     make_mission,
     make_organisation,
+    make_received_bundle,
     make_user,
     signed_in_client,
 )
@@ -86,6 +89,7 @@ REGISTRY_KINDS = (
     "Cell",
     "Event",
     "Referral",
+    "Sent",
 )
 
 
@@ -270,6 +274,28 @@ class World:
         self.referral = referrals.refer(
             case=self.case, actor=admin, mechanism=self.mechanism, outcome=f"Referral {MARKER}"
         )
+        # Coordination: a third mission is A's verified partner and sent it a case summary
+        # (mission B stays a stranger, so its staff know nothing of A, not even its name).
+        partner_mission = make_mission(name="Mission C", slug="mission-c")
+        self.received = make_received_bundle(
+            self.mission,
+            partner_mission,
+            actor=admin,
+            name=f"Sent {MARKER}",
+            title=f"Sent {MARKER} case",
+        )
+        self.partner = Partner.objects.get(mission=self.mission)
+        registry.record_consent(
+            entry=self.defender,
+            actor=admin,
+            scope="share_missions",
+            channel="in_person",
+            given_on=timezone.localdate(),
+            detail=self.partner.code,
+        )
+        self.disclosure, _bundle = coordination.send_case_summary(
+            case=self.case, partner=self.partner, actor=admin, reason="protection"
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -296,6 +322,8 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "feed_token": lambda w, role: w.feed_secret,
     "mechanism_id": lambda w, role: w.mechanism.pk,
     "referral_id": lambda w, role: w.referral.pk,
+    "partner_id": lambda w, role: w.partner.pk,
+    "received_id": lambda w, role: w.received.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -448,6 +476,9 @@ def _snapshot(world: World) -> list[Any]:
         list(CalendarFeed.objects.filter(mission=world.mission).values_list("pk", "revoked_at")),
         list(Mechanism.objects.values_list("pk", "updated_at", "last_verified_on")),
         list(Referral.objects.values_list("pk", "status")),
+        list(Partner.objects.values_list("pk", "verified_at", "active")),
+        list(Disclosure.objects.values_list("pk")),
+        list(ReceivedBundle.objects.values_list("pk")),
     ]
 
 
