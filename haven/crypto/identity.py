@@ -56,8 +56,7 @@ _NONCE_BYTES: int = bindings.crypto_box_NONCEBYTES
 _MAC_BYTES = 16  # Poly1305 tag of crypto_box
 _SIGNATURE_BYTES: int = bindings.crypto_sign_BYTES
 MIN_BUNDLE_BYTES = HEADER_BYTES + _NONCE_BYTES + _MAC_BYTES + _SIGNATURE_BYTES
-_SIGN_PURPOSE = "identity-sign"
-_BOX_PURPOSE = "identity-box"
+_PURPOSE = "identity"
 CARD_BEGIN = "-----BEGIN HAVEN MISSION KEY CARD-----"
 CARD_END = "-----END HAVEN MISSION KEY CARD-----"
 CARD_NAME_MAX = 200
@@ -102,7 +101,8 @@ def grouped(fingerprint: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def _binding(identity_id: uuid.UUID, mission_id: int, signing: bytes, box: bytes) -> bytes:
+def identity_binding(identity_id: uuid.UUID, mission_id: int, signing: bytes, box: bytes) -> bytes:
+    """What the wrapped private keys are bound to: their row, mission and public keys."""
     return identity_id.bytes + mission_id.to_bytes(8, "big") + signing + box
 
 
@@ -120,9 +120,8 @@ def mission_identity(mission: Mission) -> MissionIdentity:
     signing_public, signing_secret = bindings.crypto_sign_seed_keypair(seed)
     box_public, box_secret = bindings.crypto_box_keypair()
     identity_id = uuid.uuid4()
-    binding = _binding(identity_id, mission.pk, signing_public, box_public)
-    version, wrapped_signing = wrap_secret(seed, purpose=_SIGN_PURPOSE, binding=binding)
-    _same, wrapped_box = wrap_secret(box_secret, purpose=_BOX_PURPOSE, binding=binding)
+    binding = identity_binding(identity_id, mission.pk, signing_public, box_public)
+    version, wrapped = wrap_secret(seed + box_secret, purpose=_PURPOSE, binding=binding)
     del signing_secret
     try:
         with transaction.atomic():
@@ -133,8 +132,7 @@ def mission_identity(mission: Mission) -> MissionIdentity:
                 box_public_key=box_public,
                 fingerprint=identity_fingerprint(signing_public, box_public),
                 kek_version=version,
-                wrapped_signing_key=wrapped_signing,
-                wrapped_box_key=wrapped_box,
+                wrapped_private_keys=wrapped,
             )
     except IntegrityError:
         # Another request made them first: theirs are the mission's keys.
@@ -155,28 +153,18 @@ def _private_keys(identity: MissionIdentity) -> tuple[bytes, bytes]:
     """(Ed25519 secret key, X25519 secret key) of an identity, unwrapped."""
     signing_public = bytes(identity.signing_public_key)
     box_public = bytes(identity.box_public_key)
-    binding = _binding(identity.id, identity.mission_id, signing_public, box_public)
-    what = _("Mission identity key %(fingerprint)s") % {"fingerprint": identity.fingerprint}
-    seed = cached_or(
-        (_SIGN_PURPOSE, identity.id),
+    binding = identity_binding(identity.id, identity.mission_id, signing_public, box_public)
+    secrets = cached_or(
+        (_PURPOSE, identity.id),
         lambda: unwrap_secret(
-            identity.wrapped_signing_key,
+            identity.wrapped_private_keys,
             version=identity.kek_version,
-            purpose=_SIGN_PURPOSE,
+            purpose=_PURPOSE,
             binding=binding,
-            what=what,
+            what=_("Mission identity key %(fingerprint)s") % {"fingerprint": identity.fingerprint},
         ),
     )
-    box_secret = cached_or(
-        (_BOX_PURPOSE, identity.id),
-        lambda: unwrap_secret(
-            identity.wrapped_box_key,
-            version=identity.kek_version,
-            purpose=_BOX_PURPOSE,
-            binding=binding,
-            what=what,
-        ),
-    )
+    seed, box_secret = secrets[:32], secrets[32:]
     _public, signing_secret = bindings.crypto_sign_seed_keypair(seed)
     return signing_secret, box_secret
 

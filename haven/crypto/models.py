@@ -144,7 +144,7 @@ class MissionIdentity(models.Model):
     """A mission's long-term identity towards partner missions: an Ed25519 signing keypair
     and an X25519 encryption keypair. The public halves are public by design (partners
     compare their fingerprint); the private halves are wrapped by the KEK, bound to this row,
-    its mission and both public keys."""
+    its mission and both public keys (``haven.crypto.identity``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     mission = models.OneToOneField(Mission, on_delete=models.PROTECT, related_name="+")
@@ -153,8 +153,9 @@ class MissionIdentity(models.Model):
     # BLAKE2b-128 of both public keys, hex: what people compare and what bundles name.
     fingerprint = models.CharField(max_length=32, unique=True)
     kek_version = models.PositiveIntegerField(db_index=True)
-    wrapped_signing_key = models.BinaryField()
-    wrapped_box_key = models.BinaryField()
+    # The Ed25519 seed and the X25519 secret key, 32 bytes each, wrapped as one secret so
+    # that key rotation re-wraps both under one version.
+    wrapped_private_keys = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -46,9 +46,8 @@ def test_identity_is_made_once_and_keeps_only_public_halves_in_the_clear(mission
     stored = MissionIdentity.objects.get(pk=first.pk)
     assert len(bytes(stored.signing_public_key)) == 32
     assert len(bytes(stored.box_public_key)) == 32
-    # Wrapped: format byte, nonce, 32-byte secret, tag; never the raw 32 bytes.
-    assert len(bytes(stored.wrapped_signing_key)) == 1 + 24 + 32 + 16
-    assert len(bytes(stored.wrapped_box_key)) == 1 + 24 + 32 + 16
+    # Wrapped: format byte, nonce, both 32-byte secrets, tag; never the raw secrets.
+    assert len(bytes(stored.wrapped_private_keys)) == 1 + 24 + 64 + 16
 
 
 def test_key_card_round_trips_and_shows_the_fingerprint_in_groups(mission: Any) -> None:
@@ -150,3 +149,23 @@ def test_truncation_is_detected(mission: Any, other_mission: Any, keep: int) -> 
     blob = sign_and_encrypt(PAYLOAD, sender=mission, recipient=public_identity(other_mission))
     with pytest.raises((NotABundle, BundleTampered)):
         open_bundle(blob[:keep], recipient=other_mission, known_senders=_known(mission))
+
+
+def test_identity_keys_survive_kek_rotation_and_retirement(
+    mission: Any, other_mission: Any, key_dir: Any, monkeypatch: Any
+) -> None:
+    from haven.crypto import keys, rotation
+    from haven.crypto.cache import forget_all
+
+    blob = sign_and_encrypt(PAYLOAD, sender=mission, recipient=public_identity(other_mission))
+    version = rotation.create_kek_version()
+    rotation.rewrap_to(version)
+    assert set(MissionIdentity.objects.values_list("kek_version", flat=True)) == {version}
+    monkeypatch.setattr(keys, "VERSION_RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr(rotation, "RETIRE_AFTER_SECONDS", 0.0)
+    assert rotation.retire_old_versions().retired == [1]
+    forget_all()
+    # Both private keys were re-wrapped: the recipient still opens, the sender still signs.
+    assert open_bundle(blob, recipient=other_mission, known_senders=_known(mission))[1] == PAYLOAD
+    again = sign_and_encrypt(PAYLOAD, sender=mission, recipient=public_identity(other_mission))
+    assert open_bundle(again, recipient=other_mission, known_senders=_known(mission))[1] == PAYLOAD
