@@ -409,3 +409,20 @@ def test_the_case_page_offers_to_send_a_summary(a: Side, partners: tuple[Partner
     case = make_case(a, consent={"share_missions": "NL-NBO"})
     page = a.client().get(case.get_absolute_url()).content.decode()
     assert reverse("coordination:send_summary", kwargs={"case_id": case.pk}) in page
+
+
+def test_a_restricted_case_is_shared_only_by_its_team(
+    a: Side, b: Side, partners: tuple[Partner, Partner]
+) -> None:
+    case = make_case(a, consent={"share_missions": "NL-NBO"})
+    cases.update_case(case=case, actor=a.officer, changes={"restricted": True})
+    outsider = make_user(a.mission, "officer")
+    client = signed_in_client(outsider, reauthenticated=True)
+    url = reverse("coordination:send_summary", kwargs={"case_id": case.pk})
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"partner": partners[0].pk, "reason": "protection"}).status_code == 404
+    # Nor do its hearings reach that officer's rota.
+    rota = client.get(reverse("coordination:send_rota", kwargs={"partner_id": partners[0].pk}))
+    assert not [name for name in rota.context["form"].fields if name.startswith("hearing_")]
+    assert not Disclosure.objects.exists()
+    assert send(a, case, partners[0]).status_code == 200  # the case's own officer can
