@@ -127,7 +127,8 @@ def partner_active(request: HttpRequest, partner_id: int) -> HttpResponse:
 def send_summary(request: HttpRequest, case_id: int) -> HttpResponse:
     user, mission = acting_user(request), active_mission(request)
     case: Case = get_object_or_404(case_selectors.cases(user, mission), pk=case_id)
-    form = forms.SummaryForm(posted(request), partners=selectors.usable_partners(user, mission))
+    usable = selectors.usable_partners(user, mission)
+    form = forms.SummaryForm(posted(request), partners=usable)
     if request.method == "POST" and form.is_valid():
         try:
             disclosure, blob = services.send_case_summary(
@@ -144,6 +145,11 @@ def send_summary(request: HttpRequest, case_id: int) -> HttpResponse:
         "submit": _("Make the bundle and download it"),
         "cancel": case.get_absolute_url(),
         "intro": _(
+            "No partner mission is verified yet. An admin adds one from its key card and "
+            "verifies its fingerprint under Coordination."
+        )
+        if not usable.exists()
+        else _(
             "The bundle carries only what their consent allows for that partner: with consent "
             "naming it, their name and the case's facts; with consent to de-identified "
             "reporting only, no name and no free text. Contact details, relatives, identity "

@@ -319,6 +319,7 @@ def test_nothing_is_sent_to_an_unverified_or_paused_partner(a: Side, b: Side) ->
     case = make_case(a, consent={"share_missions": "NL-NBO"})
     response = send(a, case, to_b)
     assert response["Content-Type"].startswith("text/html")  # the form again, no file
+    assert "No partner mission is verified yet" in response.content.decode()
     with pytest.raises(CoordinationError, match="not verified"):
         send_case_summary(case=case, partner=to_b, actor=a.officer, reason="protection")
     a.client("admin").post(reverse("coordination:partner_verify", kwargs={"partner_id": to_b.pk}))
