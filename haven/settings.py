@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "haven.monitoring",
     "haven.referrals",
     "haven.reports",
+    "haven.coordination",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ if settings.HAVEN_FACE in {"workspace", "both"}:
         path("desk/monitoring/", include("haven.monitoring.urls")),
         path("desk/referrals/", include("haven.referrals.urls")),
         path("desk/reports/", include("haven.reports.urls")),
+        path("desk/coordination/", include("haven.coordination.urls")),
         path("desk/security/keys/", include("haven.accounts.webauthn_urls")),
         path("desk/language/", public(set_language), name="set_language"),
         path("api/v1/", api.urls),

@@ -105,3 +105,68 @@ def make_organisation(mission: Mission, *, actor: User | None = None, **fields: 
     return create_organisation(
         mission=mission, actor=actor, channels=channels, allow_duplicates=True, **values
     )
+
+
+def make_partner(
+    mission: Mission,
+    partner_mission: Mission,
+    *,
+    actor: User,
+    code: str = "",
+    verified: bool = True,
+) -> Any:
+    """``partner_mission`` registered as a partner of ``mission`` from its key card."""
+    from haven.coordination import services
+
+    card = services.our_key_card(mission=partner_mission, actor=None)
+    partner = services.add_partner(
+        mission=mission, actor=actor, card=card, code=code or f"P{next(_counter)}"
+    )
+    if verified:
+        services.verify_partner(partner=partner, actor=actor)
+    return partner
+
+
+def make_received_bundle(
+    mission: Mission,
+    sender: Mission,
+    *,
+    actor: User,
+    name: str = "Sent defender",
+    title: str = "Sent case",
+    summary: str = "",
+) -> Any:
+    """A case summary ``sender`` made for ``mission`` (each the other's verified partner),
+    imported at ``mission`` by ``actor``, through the services both sides use."""
+    from haven.cases.services import open_case
+    from haven.coordination import services
+    from haven.coordination.models import Partner
+    from haven.registry.services import record_consent
+
+    sender_admin = make_user(sender, "admin")
+    to_mission = make_partner(sender, mission, actor=sender_admin)
+    sender_key = services.our_identity(mission=sender, actor=None).fingerprint
+    if not Partner.objects.filter(mission=mission, fingerprint=sender_key).exists():
+        make_partner(mission, sender, actor=actor)
+    defender = make_defender(sender, name=name)
+    record_consent(
+        entry=defender,
+        actor=sender_admin,
+        scope="share_missions",
+        channel="in_person",
+        given_on=timezone.localdate(),
+        detail=to_mission.code,
+    )
+    case = open_case(
+        mission=sender,
+        actor=sender_admin,
+        title=title,
+        summary=summary,
+        urgency="medium",
+        defender=defender,
+    )
+    _disclosure, blob = services.send_case_summary(
+        case=case, partner=to_mission, actor=sender_admin, reason="protection"
+    )
+    received, _created = services.import_bundle(mission=mission, actor=actor, blob=blob)
+    return received

@@ -35,6 +35,8 @@ from haven.cases.models import (
     RelocationTask,
     RiskAssessment,
 )
+from haven.coordination import services as coordination
+from haven.coordination.models import Disclosure, Partner, ReceivedBundle
 from haven.core.access import ALL_ROLES, access_of
 from haven.intake import services as intake
 from haven.intake.models import Message, Submission
@@ -63,6 +65,7 @@ from tests.factories import (
     make_defender,
     make_mission,
     make_organisation,
+    make_received_bundle,
     make_user,
     signed_in_client,
 )
@@ -87,6 +90,7 @@ REGISTRY_KINDS = (
     "Cell",
     "Event",
     "Referral",
+    "Sent",
 )
 
 
@@ -280,6 +284,28 @@ class World:
             requested_by=admin,
             expires_at=timezone.now() + APPROVAL_WINDOW,
         )
+        # Coordination: a third mission is A's verified partner and sent it a case summary
+        # (mission B stays a stranger, so its staff know nothing of A, not even its name).
+        partner_mission = make_mission(name="Mission C", slug="mission-c")
+        self.received = make_received_bundle(
+            self.mission,
+            partner_mission,
+            actor=admin,
+            name=f"Sent {MARKER}",
+            title=f"Sent {MARKER} case",
+        )
+        self.partner = Partner.objects.get(mission=self.mission)
+        registry.record_consent(
+            entry=self.defender,
+            actor=admin,
+            scope="share_missions",
+            channel="in_person",
+            given_on=timezone.localdate(),
+            detail=self.partner.code,
+        )
+        self.disclosure, _bundle = coordination.send_case_summary(
+            case=self.case, partner=self.partner, actor=admin, reason="protection"
+        )
 
 
 # How to fill each URL parameter with an object of mission A. ``role`` is who is asking:
@@ -307,6 +333,8 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "mechanism_id": lambda w, role: w.mechanism.pk,
     "referral_id": lambda w, role: w.referral.pk,
     "export_id": lambda w, role: w.export_request.pk,
+    "partner_id": lambda w, role: w.partner.pk,
+    "received_id": lambda w, role: w.received.pk,
     "path": lambda w, role: "core/haven.css",
 }
 
@@ -460,6 +488,9 @@ def _snapshot(world: World) -> list[Any]:
         list(Mechanism.objects.values_list("pk", "updated_at", "last_verified_on")),
         list(Referral.objects.values_list("pk", "status")),
         list(ExportRequest.objects.values_list("pk", "status", "decided_by_id")),
+        list(Partner.objects.values_list("pk", "verified_at", "active")),
+        list(Disclosure.objects.values_list("pk")),
+        list(ReceivedBundle.objects.values_list("pk")),
     ]
 
 

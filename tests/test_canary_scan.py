@@ -402,6 +402,21 @@ def _referral(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
     )
 
 
+@planter("coordination.ReceivedBundle")
+def _received_bundle(mission: Any, token: Callable[[str], str]) -> EncryptedModel:
+    from tests.factories import make_mission, make_received_bundle, make_user
+
+    # Another mission sends this one a case summary naming the defender; it is imported.
+    return make_received_bundle(  # type: ignore[no-any-return]
+        mission,
+        make_mission(),
+        actor=make_user(mission, "officer"),
+        name=token("bundlename"),
+        title=token("bundletitle"),
+        summary=token("bundlesummary"),
+    )
+
+
 def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]) -> None:
     from django.conf import settings
 

@@ -32,3 +32,31 @@ class StreamError(DecryptionError):
 class EncryptedFieldError(CryptoError, FieldError):
     """An encrypted field was used in a way that would expose it or silently misbehave:
     filtering, ordering, bulk updates, serialisation, or saving without a data key."""
+
+
+class BundleError(DecryptionError):
+    """A bundle from a partner mission cannot be accepted; ``code`` says why, for the audit
+    log (never the bundle's contents), and the message says it to a person."""
+
+    code = "unreadable"
+
+
+class NotABundle(BundleError):
+    code = "not_a_bundle"
+
+
+class WrongRecipient(BundleError):
+    code = "wrong_recipient"
+
+
+class UnknownSender(BundleError):
+    code = "unknown_sender"
+
+
+class BundleTampered(BundleError):
+    code = "tampered"
+
+
+class KeyCardError(CryptoError):
+    """A pasted key card is not in the format Haven writes, or its fingerprint does not
+    match its keys (it was altered or mistyped)."""

@@ -138,3 +138,32 @@ class EncryptedModel(models.Model):
             if isinstance(field, EncryptedField):
                 getattr(self, field.attname)
         self.data_key = data_key
+
+
+class MissionIdentity(models.Model):
+    """A mission's long-term identity towards partner missions: an Ed25519 signing keypair
+    and an X25519 encryption keypair. The public halves are public by design (partners
+    compare their fingerprint); the private halves are wrapped by the KEK, bound to this row,
+    its mission and both public keys (``haven.crypto.identity``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mission = models.OneToOneField(Mission, on_delete=models.PROTECT, related_name="+")
+    signing_public_key = models.BinaryField(max_length=32)
+    box_public_key = models.BinaryField(max_length=32)
+    # BLAKE2b-128 of both public keys, hex: what people compare and what bundles name.
+    fingerprint = models.CharField(max_length=32, unique=True)
+    kek_version = models.PositiveIntegerField(db_index=True)
+    # The Ed25519 seed and the X25519 secret key, 32 bytes each, wrapped as one secret so
+    # that key rotation re-wraps both under one version.
+    wrapped_private_keys = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mission identity key")
+        verbose_name_plural = _("mission identity keys")
+
+    def __str__(self) -> str:
+        return f"mission identity {self.fingerprint}"
+
+    def __repr__(self) -> str:
+        return f"<MissionIdentity: {self.fingerprint} mission={self.mission_id}>"

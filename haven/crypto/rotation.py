@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from haven.crypto import keys
 from haven.crypto.datakeys import _PURPOSE as DATA_KEY_PURPOSE
 from haven.crypto.errors import CryptoError
+from haven.crypto.identity import _PURPOSE as IDENTITY_PURPOSE
+from haven.crypto.identity import identity_binding
 from haven.crypto.keys import (
     DirectoryKeyProvider,
     get_provider,
@@ -33,7 +35,7 @@ from haven.crypto.keys import (
     key_problems,
     reload_provider,
 )
-from haven.crypto.models import DataKey, IntakeKey
+from haven.crypto.models import DataKey, IntakeKey, MissionIdentity
 from haven.crypto.sealing import _PURPOSE as INTAKE_PURPOSE
 from haven.crypto.sealing import _binding as intake_binding
 from haven.crypto.wrapping import unwrap_secret, wrap_secret
@@ -79,6 +81,17 @@ KINDS = (
         purpose=INTAKE_PURPOSE,
         binding=lambda row: intake_binding(row.id, row.mission_id, bytes(row.public_key)),
         name=lambda row: _("Intake key %(fingerprint)s") % {"fingerprint": row.fingerprint},
+    ),
+    _WrappedKind(
+        model=MissionIdentity,
+        column="wrapped_private_keys",
+        purpose=IDENTITY_PURPOSE,
+        binding=lambda row: identity_binding(
+            row.id, row.mission_id, bytes(row.signing_public_key), bytes(row.box_public_key)
+        ),
+        name=lambda row: (
+            _("Mission identity key %(fingerprint)s") % {"fingerprint": row.fingerprint}
+        ),
     ),
 )
 
