@@ -117,6 +117,10 @@ PARTS: tuple[Part, ...] = (
     Part("monitoring.CalendarFeed", omit=_omit("digest")),
     Part("referrals.Mechanism"),
     Part("referrals.Referral"),
+    # Partners keep their public keys; what was sent and received keeps its provenance.
+    Part("coordination.Partner"),
+    Part("coordination.Disclosure"),
+    Part("coordination.ReceivedBundle"),
     Part("reports.ExportRequest"),
     Part("reports.ArchivedAuditEvent", omit=_omit("id")),
     # This instance's chain for the mission, as it is; imported as archived events.
@@ -128,6 +132,10 @@ LEFT_OUT: dict[str, str] = {
     "crypto.IntakeKey": "a key: the import makes the mission a new intake keypair",
     "accounts.ApiToken": "credentials: people issue new API tokens on the new instance",
     "accounts.DestructionToken": "credentials: administrators arm a new destruction token",
+    "crypto.MissionIdentity": (
+        "a key: the new instance makes new identity keys, so partners must compare the new "
+        "fingerprint before they exchange bundles again"
+    ),
 }
 
 PARTS_BY_LABEL: dict[str, Part] = {part.label: part for part in PARTS}
