@@ -573,3 +573,59 @@ def test_after_emergency_destruction_nothing_is_found_and_nothing_decrypts(
                     continue
                 readable += 1
     assert readable == 0
+
+
+def test_de_identified_exports_and_dashboards_carry_no_identifying_value(
+    mission: Any, officer: Any
+) -> None:
+    """Everything a viewer reads, and every export meant to leave the mission de-identified:
+    the dashboards, the annual report input (page, CSV, JSON) and the reprisal register."""
+    from django.urls import reverse
+
+    from haven.accounts.models import Membership
+    from tests.canary import variants
+    from tests.factories import make_user, signed_in_client
+
+    tokens: list[str] = []
+
+    def token(field: str) -> str:
+        tokens.append(new_token(field.replace("-", "")))
+        return tokens[-1]
+
+    for label in sorted(PLANTERS):
+        for _copy in range(6):  # enough rows that counts are shown, not hidden
+            PLANTERS[label](mission, token)
+    _portal_conversation(mission, officer, token)
+    viewer = make_user(mission, "viewer")
+    Membership.objects.filter(user=officer).update(role="admin")
+    pages = {
+        viewer: [
+            reverse("core:desk"),
+            reverse("reports:dashboard"),
+            reverse("reports:all_missions"),
+            reverse("reports:annual"),
+            reverse("reports:annual_csv"),
+            reverse("reports:annual_json"),
+        ],
+        officer: [
+            reverse("monitoring:register_csv"),
+            reverse("monitoring:register_json"),
+            reverse("reports:dashboard"),
+        ],
+    }
+    bodies = []
+    for user, urls in pages.items():
+        client = signed_in_client(user, reauthenticated=True)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            bodies.append((url, response.content))
+    found = [
+        (url, name)
+        for url, body in bodies
+        for planted in tokens
+        for name, variant in variants(planted).items()
+        if variant in body
+    ]
+    assert len(tokens) > 100
+    assert found == []
