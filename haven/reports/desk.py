@@ -7,14 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 
 from haven.core.desk import DeskPanel, register_panel
-from haven.reports import selectors
+from haven.reports import dashboard, selectors
 
 
 def _glance(request: HttpRequest) -> dict[str, Any]:
     mission = request.membership.mission  # type: ignore[attr-defined]
     period = selectors.Period.last_year()
     raw = selectors.collect(request.user, [mission], period)  # type: ignore[arg-type]
-    return {"board": selectors.dashboard(raw, [mission], period)}
+    return {"board": dashboard.dashboard(raw, [mission], period)}
 
 
 def register() -> None:

@@ -111,10 +111,10 @@ def share(part: int, whole: int, threshold: int) -> Share:
     rest = whole - part
     if 0 < rest < threshold:
         floor = math.floor(100 * (whole - threshold + 1) / whole)
-        return Share(None, _("at least %(percent)s\u00a0%%") % {"percent": floor}, threshold)
+        return Share(None, _("at least %(share)s") % {"share": f"{floor}\u00a0%"}, threshold)
     if 0 < part < threshold:
         ceiling = math.ceil(100 * (threshold - 1) / whole)
-        return Share(None, _("at most %(percent)s\u00a0%%") % {"percent": ceiling}, threshold)
+        return Share(None, _("at most %(share)s") % {"share": f"{ceiling}\u00a0%"}, threshold)
     return Share(round(100 * part / whole), "", threshold)
 
 

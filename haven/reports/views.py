@@ -14,6 +14,7 @@ from haven.audit.services import record
 from haven.core.access import requires_role
 from haven.core.http import acting_user, active_mission
 from haven.reports import annual, selectors
+from haven.reports import dashboard as boards
 from haven.reports.forms import PeriodForm, YearForm
 
 leadership = requires_role(*selectors.DASHBOARD_ROLES)
@@ -37,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "reports/dashboard.html",
         {
             "form": form,
-            "board": selectors.dashboard(raw, [mission], period),
+            "board": boards.dashboard(raw, [mission], period),
             "several": len(selectors.dashboard_missions(acting_user(request))) > 1,
         },
     )
@@ -56,8 +57,8 @@ def all_missions(request: HttpRequest) -> HttpResponse:
         "reports/all_missions.html",
         {
             "form": form,
-            "each": [selectors.dashboard(raw, [mission], period) for mission in missions],
-            "board": selectors.dashboard(raw, missions, period),
+            "each": [boards.dashboard(raw, [mission], period) for mission in missions],
+            "board": boards.dashboard(raw, missions, period),
         },
     )
 

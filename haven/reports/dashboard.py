@@ -1,0 +1,284 @@
+"""The dashboard a viewer reads, assembled from ``selectors.collect``'s raw figures.
+
+``dashboard`` sums the raw figures of any set of missions (one, or a headquarters total) and
+hands every number out only through ``suppression``: nothing raw reaches a template.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from haven.cases.models import OPEN_STATUSES, CaseStatus
+from haven.core.choices import RiskLevel, Urgency
+from haven.core.models import Mission
+from haven.core.vocab.mission_actions import MISSION_ACTIONS
+from haven.core.vocab.work_focus import WORK_FOCUS
+from haven.monitoring.models import HearingStatus
+from haven.referrals.models import ReferralStatus
+from haven.reports import charts, suppression
+from haven.reports.selectors import Period, Raw
+from haven.reports.suppression import Group
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One chart and the table beneath it."""
+
+    key: str
+    title: str
+    rows: list[tuple[str, suppression.Count]]
+    total: suppression.Count | None
+    note: str = ""
+
+    @property
+    def chart(self) -> charts.BarChart:
+        return charts.bars(self.title, self.rows)
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    label: str
+    cases: suppression.Count
+    within: suppression.Share
+    median: suppression.Duration
+    p90: suppression.Duration
+    deadline_hours: int | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    missions: list[Mission]
+    period: Period
+    threshold: int
+    open_by_status: Figure
+    open_by_urgency: Figure
+    open_by_risk: Figure
+    responses: list[ResponseRow]
+    contacted: Group
+    contacted_share: suppression.Share
+    no_contact_days: int | None
+    review: Figure
+    actions_by_type: Figure
+    actions_by_month: Figure
+    unused_actions: list[str]
+    reach_by_region: Figure
+    outside_capital: suppression.Share | None
+    reach_by_focus: Figure
+    hearings: Figure
+    hearings_observed: suppression.Share
+    referrals: Figure
+
+    @property
+    def empty(self) -> bool:
+        return not self.open_by_status.total and not self.reach_by_region.total
+
+
+def _figure(
+    key: str,
+    title: str,
+    raw: dict[Any, int],
+    labels: dict[Any, Any],
+    threshold: int,
+    *,
+    total: bool = True,
+    note: str = "",
+) -> Figure:
+    if total:
+        grouped = suppression.group(raw, threshold)
+        cells, shown_total = grouped.cells, grouped.total
+    else:
+        cells = {code: suppression.count(value, threshold) for code, value in raw.items()}
+        shown_total = None
+    rows = [(str(labels.get(code, code)), cells[code]) for code in raw]
+    return Figure(key, title, rows, shown_total, note)
+
+
+def _sum(counter: Counter[Any], missions: set[int], index: int = 1) -> dict[Any, int]:
+    summed: dict[Any, int] = defaultdict(int)
+    for key, value in counter.items():
+        if key[0] in missions:
+            summed[key[index]] += value
+    return summed
+
+
+def _ordered(summed: dict[Any, int], codes: Iterable[str]) -> dict[str, int]:
+    return {code: summed.get(code, 0) for code in codes}
+
+
+def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
+    """The dashboard of ``missions`` (one, or a headquarters total) from ``raw``."""
+    ids = {mission.pk for mission in missions}
+    threshold = max(mission.suppress_below for mission in missions)
+    open_by = defaultdict(lambda: defaultdict(int))  # type: ignore[var-annotated]
+    for (mission_id, status, urgency, risk), n in raw.open_cases.items():
+        if mission_id in ids:
+            open_by["status"][status] += n
+            open_by["urgency"][urgency] += n
+            open_by["risk"][risk] += n
+    open_statuses = [status for status in CaseStatus if status in OPEN_STATUSES]
+    risk_labels = dict(RiskLevel.choices) | {"": _("Not assessed yet")}
+
+    responses = _responses(raw, ids, missions, threshold)
+    contacts = _contacts(raw, missions)
+    review = _ordered(_sum(raw.review, ids), ["current", "overdue", "never"])
+    actions = _sum(raw.actions, ids)
+    months = _sum(raw.actions, ids, index=2)
+    reach = dict(sorted(_sum(raw.reach, ids).items(), key=lambda item: (-item[1], item[0])))
+    hearings = _ordered(_sum(raw.hearings, ids), HearingStatus.values)
+    held = hearings.get(HearingStatus.HELD, 0)
+    observed = sum(raw.observed[mission_id] for mission_id in ids)
+    return Dashboard(
+        missions=missions,
+        period=period,
+        threshold=threshold,
+        open_by_status=_figure(
+            "status",
+            _("Open cases by status"),
+            _ordered(open_by["status"], open_statuses),
+            dict(CaseStatus.choices),
+            threshold,
+        ),
+        open_by_urgency=_figure(
+            "urgency",
+            _("Open cases by urgency"),
+            _ordered(open_by["urgency"], Urgency.values),
+            dict(Urgency.choices),
+            threshold,
+        ),
+        open_by_risk=_figure(
+            "risk",
+            _("Open cases by risk"),
+            _ordered(open_by["risk"], [*reversed(RiskLevel.values), ""]),
+            risk_labels,
+            threshold,
+        ),
+        responses=responses,
+        contacted=suppression.group(contacts, threshold),
+        contacted_share=suppression.share(
+            contacts["contacted"], contacts["contacted"] + contacts["not_contacted"], threshold
+        ),
+        no_contact_days=missions[0].no_contact_days if len(missions) == 1 else None,
+        review=_figure(
+            "review",
+            _("Open cases and their risk review"),
+            review,
+            {
+                "current": _("Review up to date"),
+                "overdue": _("Review overdue"),
+                "never": _("Never assessed"),
+            },
+            threshold,
+        ),
+        actions_by_type=_figure(
+            "actions",
+            _("Actions taken, by type"),
+            _ordered(actions, MISSION_ACTIONS.codes),
+            dict(MISSION_ACTIONS.choices),
+            threshold,
+        ),
+        actions_by_month=_figure(
+            "months",
+            _("Actions taken, by month"),
+            {month: months.get(month, 0) for month in period.months()},
+            {month: date_format(month, "M Y") for month in period.months()},
+            threshold,
+        ),
+        unused_actions=[
+            str(MISSION_ACTIONS.label(code))
+            for code in MISSION_ACTIONS.codes
+            if not actions.get(code)
+        ],
+        reach_by_region=_figure(
+            "regions",
+            _("Cases opened, by region"),
+            reach,
+            {"": _("Region not recorded")},
+            threshold,
+        ),
+        outside_capital=_outside_capital(raw, missions, threshold),
+        reach_by_focus=_figure(
+            "focus",
+            _("Cases opened, by the defender's work focus"),
+            _ordered(_sum(raw.focus, ids), WORK_FOCUS.codes),
+            dict(WORK_FOCUS.choices),
+            threshold,
+            total=False,
+            note=_("A case counts once for each focus of the person or group concerned."),
+        ),
+        hearings=_figure(
+            "hearings",
+            _("Hearings in the period"),
+            hearings,
+            dict(HearingStatus.choices),
+            threshold,
+        ),
+        hearings_observed=suppression.share(observed, held, threshold),
+        referrals=_figure(
+            "referrals",
+            _("Referrals and their outcome"),
+            _ordered(_sum(raw.referrals, ids), ReferralStatus.values),
+            dict(ReferralStatus.choices),
+            threshold,
+        ),
+    )
+
+
+def _responses(
+    raw: Raw, ids: set[int], missions: list[Mission], threshold: int
+) -> list[ResponseRow]:
+    rows = []
+    single = missions[0] if len(missions) == 1 else None
+    for code, label in [*Urgency.choices, ("", _("All urgencies"))]:
+        mine = [row for row in raw.responses if row[0] in ids and (not code or row[1] == code)]
+        hours = [row[2] for row in mine if row[2] is not None]
+        judged = [row[3] for row in mine if row[3] is not None]
+        rows.append(
+            ResponseRow(
+                label=str(label),
+                cases=suppression.count(len(mine), threshold),
+                within=suppression.share(sum(judged), len(judged), threshold),
+                median=suppression.percentile(hours, 0.5, threshold),
+                p90=suppression.percentile(hours, 0.9, threshold),
+                deadline_hours=single.response_hours(code) if single and code else None,
+            )
+        )
+    return rows
+
+
+def _contacts(raw: Raw, missions: list[Mission]) -> dict[str, int]:
+    """High-risk open cases contacted within each mission's own no-contact period."""
+    today = timezone.localdate()
+    since = {
+        mission.pk: today - datetime.timedelta(days=mission.no_contact_days) for mission in missions
+    }
+    counts = {"contacted": 0, "not_contacted": 0}
+    for mission_id, last in raw.contacts:
+        if mission_id in since:
+            recent = last is not None and last >= since[mission_id]
+            counts["contacted" if recent else "not_contacted"] += 1
+    return counts
+
+
+def _outside_capital(raw: Raw, missions: list[Mission], threshold: int) -> suppression.Share | None:
+    capitals = {
+        mission.pk: mission.capital_region.strip().casefold()
+        for mission in missions
+        if mission.capital_region.strip()
+    }
+    if not capitals:
+        return None
+    outside = whole = 0
+    for (mission_id, where), n in raw.reach.items():
+        if mission_id in capitals and where:
+            whole += n
+            if where.strip().casefold() != capitals[mission_id]:
+                outside += n
+    return suppression.share(outside, whole, threshold)
