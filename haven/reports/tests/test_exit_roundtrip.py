@@ -46,6 +46,10 @@ def _wipe_instance() -> None:
         tables = connection.introspection.django_table_names(only_existing=True)
         # One transaction per database: foreign keys are checked when all rows are gone.
         with transaction.atomic(using=alias), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The test's own transaction holds deferred foreign-key checks on rows it
+                # wrote; PostgreSQL refuses to truncate a table while they are pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for statement in connection.ops.sql_flush(no_style(), tables):
                 cursor.execute(statement)
     shutil.rmtree(settings.HAVEN_MEDIA_DIR, ignore_errors=True)
