@@ -285,9 +285,15 @@ def _jpeg(size: int) -> bytes:
     """A photo-like JPEG of about ``size`` bytes (noise compresses badly, like a photo)."""
     from PIL import Image
 
-    side = max(64, int((size / 1.1) ** 0.5))
-    buffer = io.BytesIO()
-    Image.effect_noise((side, side), 64).convert("RGB").save(buffer, format="JPEG", quality=92)
+    side = max(64, int(size**0.5))
+    for _attempt in range(3):
+        buffer = io.BytesIO()
+        image = Image.effect_noise((side, side), 64).convert("RGB")
+        image.save(buffer, format="JPEG", quality=92)
+        made = buffer.getbuffer().nbytes
+        if abs(made - size) <= size * 0.05:
+            break
+        side = max(64, int(side * (size / made) ** 0.5))
     return buffer.getvalue()
 
 
