@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.run-$(HASH)
 DEV_STAMP := $(VENV)/.dev-$(HASH)
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: run test install install-dev test-sqlite test-postgres test-browser lint typecheck deploy-check messages clean
+.PHONY: run test install install-dev test-sqlite test-postgres test-browser lint typecheck deploy-check messages clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,6 +82,20 @@ deploy-check: install-dev
 	HAVEN_WEBAUTHN_RP_ID=haven.example.org \
 	HAVEN_WEBAUTHN_ORIGINS=https://haven.example.org \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+## make bench: the benchmarks of BENCHMARKS.md, on SQLite, then on PostgreSQL when it answers
+BENCH_DATA ?= quick
+BENCH_ARGS ?=
+bench: install-dev
+	@echo "== benchmarks on SQLite, data: $(BENCH_DATA)"
+	$(PY) bench/run.py --data $(BENCH_DATA) $(BENCH_ARGS)
+	@url=$$($(PY) -m tests.postgres_url); status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo "== benchmarks on PostgreSQL (throwaway databases on that server), data: $(BENCH_DATA)"; \
+		$(PY) bench/run.py --data $(BENCH_DATA) --database-url "$$url" $(BENCH_ARGS); \
+	else \
+		echo "== PostgreSQL is not reachable: benchmarks on SQLite only (set HAVEN_TEST_POSTGRES to a URL)"; \
+	fi
 
 ## make messages: refresh the translation catalogues after changing user-facing text
 messages: install-dev

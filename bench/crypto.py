@@ -17,7 +17,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from harness import throwaway_instance
+from harness import measure_destruction, measure_rotation, throwaway_instance
 
 
 def _rate(count: int, seconds: float) -> str:
@@ -122,24 +122,20 @@ def main() -> None:
     _, seconds = _timed(make_keys)
     results.append((f"data keys created ({extra:,})", _rate(max(extra, 1), seconds)))
 
-    from haven.crypto import rotation
-
-    version = rotation.create_kek_version()
-    total = rotation.rows_to_rewrap(version)
-    _, seconds = _timed(lambda: rotation.rewrap_to(version))
+    rotated = measure_rotation()
     results.append(
-        (f"key rotation: {total:,} keys re-wrapped", f"{seconds:.2f} s ({_rate(total, seconds)})")
-    )
-
-    from haven.crypto import destruction
-
-    total = DataKey.objects.count()
-    _certificate, seconds = _timed(
-        lambda: destruction.destroy_everything(
-            confirmed_by=[(0, "bench-a"), (0, "bench-b")], reason="benchmark"
+        (
+            f"key rotation: {rotated['keys']:,} keys re-wrapped",
+            f"{rotated['seconds']:.2f} s ({_rate(rotated['keys'], rotated['seconds'])})",
         )
     )
-    results.append((f"emergency destruction at {total:,} keys", f"{seconds * 1000:.0f} ms"))
+    destroyed = measure_destruction()
+    results.append(
+        (
+            f"emergency destruction at {destroyed['data_keys']:,} keys",
+            f"{destroyed['seconds'] * 1000:.0f} ms",
+        )
+    )
 
     print(f"| measure ({os.cpu_count()} cores) | result |\n|---|---|")
     for name, value in results:

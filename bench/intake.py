@@ -13,77 +13,9 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
 import time
-import tracemalloc
 
-from harness import throwaway_instance
-
-
-def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _server_memory_for_upload(answers: dict[str, str], data: bytes) -> tuple[float, float]:
-    """Send one request with a file through Django's WSGI handler, the body read from a file
-    on disk as a server reads a socket, and measure the server side only."""
-    import re
-    import tempfile
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-
-    handler = WSGIHandler()
-    base = {
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "localhost",
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-        "SCRIPT_NAME": "",
-    }
-    captured: dict[str, object] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        captured["status"], captured["headers"] = status, headers
-
-    form = b"".join(
-        handler(
-            {**base, "REQUEST_METHOD": "GET", "PATH_INFO": "/request/", "wsgi.input": io.BytesIO()},
-            start_response,
-        )
-    ).decode()
-    cookie = next(v for k, v in captured["headers"] if k == "Set-Cookie").split(";")[0]  # type: ignore[union-attr]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    upload = SimpleUploadedFile("big.bin", data)
-    payload = encode_multipart(
-        BOUNDARY, {**answers, "csrfmiddlewaretoken": token, "attachments": [upload]}
-    )
-    del upload
-    with tempfile.TemporaryFile() as body:
-        body.write(payload)
-        size = len(payload)
-        del payload
-        body.seek(0)
-        environ = {
-            **base,
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/request/",
-            "CONTENT_TYPE": MULTIPART_CONTENT,
-            "CONTENT_LENGTH": str(size),
-            "HTTP_COOKIE": cookie,
-            "HTTP_ORIGIN": "http://localhost",
-            "HTTP_SEC_FETCH_SITE": "same-origin",
-            "wsgi.input": body,
-        }
-        rss_before = _rss_mib()
-        tracemalloc.start()
-        page = b"".join(handler(environ, start_response))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    assert b"secret receipt" in page, captured["status"]
-    return peak / 2**20, _rss_mib() - rss_before
+from harness import server_memory_for_upload, throwaway_instance
 
 
 def main() -> None:
@@ -136,7 +68,9 @@ def main() -> None:
     for kind, head in (("video, kept as sent", b"\x00\x00\x00\x18ftypmp42"), ("text", b"")):
         filler = os.urandom(1024).hex().encode() if kind == "text" else os.urandom(2048)
         body = (head + filler * (25 * 2**20 // len(filler)))[: 25 * 2**20 - 4096]
-        python_peak, rss_growth = _server_memory_for_upload(answers, body)
+        measured = server_memory_for_upload(answers, body)
+        assert measured["accepted"], measured["status"]
+        python_peak, rss_growth = measured["python_peak_mib"], measured["rss_growth_mib"]
         results.append(
             (
                 f"one 25 MB upload ({kind}), server side",
