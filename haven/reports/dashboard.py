@@ -6,13 +6,11 @@ hands every number out only through ``suppression``: nothing raw reaches a templ
 
 from __future__ import annotations
 
-import datetime
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -255,16 +253,8 @@ def _responses(
 
 def _contacts(raw: Raw, missions: list[Mission]) -> dict[str, int]:
     """High-risk open cases contacted within each mission's own no-contact period."""
-    today = timezone.localdate()
-    since = {
-        mission.pk: today - datetime.timedelta(days=mission.no_contact_days) for mission in missions
-    }
-    counts = {"contacted": 0, "not_contacted": 0}
-    for mission_id, last in raw.contacts:
-        if mission_id in since:
-            recent = last is not None and last >= since[mission_id]
-            counts["contacted" if recent else "not_contacted"] += 1
-    return counts
+    ids = {mission.pk for mission in missions}
+    return _ordered(_sum(raw.contacts, ids), ["contacted", "not_contacted"])
 
 
 def _outside_capital(raw: Raw, missions: list[Mission], threshold: int) -> suppression.Share | None:

@@ -85,7 +85,11 @@ def dashboard_missions(user: User) -> list[Mission]:
 def countable_cases(user: User, missions: Iterable[Mission], region: str = "") -> QuerySet[Case]:
     """The cases ``user`` may count in ``missions``: ordinary ones, and restricted ones only
     where they are on the team."""
-    own_restricted = Case.objects.for_user(user).filter(restricted=True).values("pk")
+    # The restricted cases the user is on the team of: worked out once per request.
+    own_restricted = getattr(user, "_haven_own_restricted", None)
+    if own_restricted is None:
+        own_restricted = Case.objects.for_user(user).filter(restricted=True).values("pk")
+        user._haven_own_restricted = own_restricted  # type: ignore[attr-defined]
     rows = Case.objects.filter(mission__in=list(missions)).filter(
         Q(restricted=False) | Q(pk__in=own_restricted)
     )
@@ -118,7 +122,7 @@ class Raw:
     open_cases: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
     review: Counter[tuple[int, str]] = field(default_factory=Counter)
     responses: list[tuple[int, str, float | None, bool | None]] = field(default_factory=list)
-    contacts: list[tuple[int, datetime.date | None]] = field(default_factory=list)
+    contacts: Counter[tuple[int, str]] = field(default_factory=Counter)
     actions: Counter[tuple[int, str, datetime.date]] = field(default_factory=Counter)
     reach: Counter[tuple[int, str]] = field(default_factory=Counter)
     focus: Counter[tuple[int, str]] = field(default_factory=Counter)
@@ -137,17 +141,26 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
     today = timezone.localdate()
 
     open_rows = cases.filter(status__in=OPEN_STATUSES)
+    # Contacted recently: within each mission's own no-contact period.
+    recent = Q(pk__in=[])
+    for mission in missions:
+        since = today - datetime.timedelta(days=mission.no_contact_days)
+        recent |= Q(mission_id=mission.pk, last_contact_on__gte=since)
     row: Any  # each query below yields its own shape of row
     for row in open_rows.values("mission_id", "status", "urgency", "risk_level").annotate(
         n=Count("pk"),
         never=Count("pk", filter=Q(review_due_on__isnull=True)),
         overdue=Count("pk", filter=Q(review_due_on__lt=today)),
+        recent=Count("pk", filter=recent),
     ):
         mission_id = row["mission_id"]
         raw.open_cases[(mission_id, row["status"], row["urgency"], row["risk_level"])] += row["n"]
         raw.review[(mission_id, "never")] += row["never"]
         raw.review[(mission_id, "overdue")] += row["overdue"]
         raw.review[(mission_id, "current")] += row["n"] - row["never"] - row["overdue"]
+        if row["risk_level"] in HIGH_RISK:
+            raw.contacts[(mission_id, "contacted")] += row["recent"]
+            raw.contacts[(mission_id, "not_contacted")] += row["n"] - row["recent"]
 
     opened = cases.filter(opened_at__gte=start, opened_at__lt=end)
     for mission_id, urgency, opened_at, responded_at, due_at in opened.values_list(
@@ -161,10 +174,6 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
         else:
             # Not answered yet, and not late yet: neither within nor outside the deadline.
             raw.responses.append((mission_id, urgency, None, None))
-
-    raw.contacts = list(
-        open_rows.filter(risk_level__in=HIGH_RISK).values_list("mission_id", "last_contact_on")
-    )
 
     for row in (
         Action.objects.filter(case__in=cases, created_at__gte=start, created_at__lt=end)
