@@ -51,6 +51,8 @@ class StaffSessionMiddleware:
 def _active_membership(request: HttpRequest) -> Membership | None:
     user = cast(User, request.user)
     memberships = list(Membership.objects.filter(user=user).select_related("mission"))
+    # The mission switcher lists them too: kept for the page instead of asked again.
+    request.haven_memberships = memberships  # type: ignore[attr-defined]
     if not memberships:
         return None
     wanted = request.session.get("haven_mission_id")

@@ -27,6 +27,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     elif membership is not None:
         # The reverse relation keeps the core free of an import from accounts.
         user: Any = request.user
-        others = list(user.memberships.select_related("mission"))
+        others = getattr(request, "haven_memberships", None)
+        if others is None:
+            others = list(user.memberships.select_related("mission"))
         context["haven_other_missions"] = others if len(others) > 1 else []
     return context

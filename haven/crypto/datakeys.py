@@ -8,11 +8,12 @@ KEK version.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
 
 from haven.crypto import aead
-from haven.crypto.cache import cached_key, cached_or, forget_key, remember_key
+from haven.crypto.cache import cached_key, cached_or, forget_key, remember_key, scope_active
 from haven.crypto.errors import DecryptionError
 from haven.crypto.models import DataKey, EncryptedModel
 from haven.crypto.wrapping import unwrap_secret, wrap_secret
@@ -81,3 +82,15 @@ def data_key_of(row: EncryptedModel) -> tuple[uuid.UUID, bytes]:
 def forget_data_key(key_id: uuid.UUID) -> None:
     """Drop a data key from this request's cache (after shredding it)."""
     forget_key(_cache_name(key_id))
+
+
+def prime_data_keys(key_ids: Iterable[uuid.UUID | None]) -> None:
+    """Unwrap the data keys of many rows with one query, into this request's cache, so a
+    page that shows rows of many subjects does not fetch their keys list by list. Outside a
+    key scope nothing is kept, and rows fetch their keys as usual."""
+    if not scope_active():
+        return
+    wanted = {key_id for key_id in key_ids if key_id is not None}
+    missing = [key_id for key_id in wanted if cached_key(_cache_name(key_id)) is None]
+    for data_key in DataKey.objects.filter(id__in=missing):
+        unwrap_data_key(data_key)

@@ -19,6 +19,7 @@ from haven.accounts.models import User
 from haven.core.fields import has_code
 from haven.core.models import Mission
 from haven.crypto.blindindex import blind_index
+from haven.crypto.datakeys import prime_data_keys
 from haven.registry.consent import in_force
 from haven.registry.models import ConsentRecord, ContactChannel, Defender, Organisation
 
@@ -115,10 +116,13 @@ def expiring_consents(
     """Consent in force that expires within 30 days, soonest first, with its subject."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=EXPIRY_WARNING_DAYS)
-    return list(
+    rows = list(
         ConsentRecord.objects.for_user(user, mission=mission)
         .filter(in_force(today), expires_on__isnull=False, expires_on__lte=horizon)
         .select_related("defender", "organisation")
-        .prefetch_related("data_key", "defender__data_key", "organisation__data_key")
         .order_by("expires_on", "pk")[:limit]
     )
+    # One query for the keys of the consents and of their subjects.
+    subjects = [row.defender or row.organisation for row in rows]
+    prime_data_keys([row.data_key_id for row in rows] + [s.data_key_id for s in subjects if s])
+    return rows
