@@ -115,6 +115,8 @@ INSTALLED_APPS = [
     "haven.monitoring",
     "haven.referrals",
     "haven.reports",
+    # Last: it imports every domain app to fill them with synthetic data.
+    "haven.scale",
 ]
 
 MIDDLEWARE = [
