@@ -504,8 +504,8 @@ class MissionMaker:
             created = self._past(YEARS * 365)
             rows.append(
                 Organisation(
-                    mission=self.mission,
-                    data_key=data_key,
+                    mission_id=self.mission.pk,
+                    data_key_id=data_key.pk,
                     name=f"{rng.choice(self.pools.last_names)} {rng.choice(ORGANISATION_WORDS)}",
                     country=self.country,
                     region=rng.choice(self.regions),
@@ -529,8 +529,8 @@ class MissionMaker:
             tags = rng.sample(IDENTITY_TAGS.codes, k=1) if rng.random() < 0.3 else []
             rows.append(
                 Defender(
-                    mission=self.mission,
-                    data_key=data_key,
+                    mission_id=self.mission.pk,
+                    data_key_id=data_key.pk,
                     name=self._person(),
                     known_as="" if rng.random() < 0.85 else self._person(),
                     place=rng.choice(self.pools.places),
@@ -566,9 +566,9 @@ class MissionMaker:
                 )
             channels.append(
                 ContactChannel(
-                    mission=self.mission,
+                    mission_id=self.mission.pk,
                     data_key_id=defender.data_key_id,
-                    defender=defender,
+                    defender_id=defender.pk,
                     channel_type=kind,
                     value=value,
                     preferred=True,
@@ -586,10 +586,10 @@ class MissionMaker:
             if organisations and rng.random() < 0.4:
                 affiliations.append(
                     Affiliation(
-                        mission=self.mission,
+                        mission_id=self.mission.pk,
                         data_key_id=defender.data_key_id,
-                        defender=defender,
-                        organisation=rng.choice(organisations),
+                        defender_id=defender.pk,
+                        organisation_id=rng.choice(organisations).pk,
                         role=rng.choice(["member", "coordinator", "lawyer", "founder", ""]),
                         started_on=given,
                     )
@@ -606,9 +606,9 @@ class MissionMaker:
         if scope == "share_missions":
             expires = given + datetime.timedelta(days=self.rng.randint(180, 3 * 365))
         return ConsentRecord(
-            mission=self.mission,
+            mission_id=self.mission.pk,
             data_key_id=defender.data_key_id,
-            defender=defender,
+            defender_id=defender.pk,
             scope=scope,
             channel=self.rng.choice(["in_person", "signal", "phone"]),
             given_on=given,
@@ -641,7 +641,7 @@ class MissionMaker:
         for case, plan, rows in zip(cases, plans, rows_by_case, strict=True):
             changes.extend(self._status_changes(case, plan))
             for row in rows:
-                row.case = case
+                row.case_id = case.pk
                 row.data_key_id = case.data_key_id
                 by_model.setdefault(type(row), []).append(row)
         self._insert("status changes", changes)
@@ -662,15 +662,15 @@ class MissionMaker:
             second = rng.choice([user for user in self.casework if user != plan["owner"]])
         is_open = status != CaseStatus.CLOSED
         return Case(
-            mission=self.mission,
-            data_key=data_key,
+            mission_id=self.mission.pk,
+            data_key_id=data_key.pk,
             number=plan["number"],
             title=rng.choice(EVENTS),
             summary=_text(rng, DETAILS, THREATS),
-            defender=None if plan["defender"] is None else defenders[plan["defender"]],
-            organisation=None
+            defender_id=None if plan["defender"] is None else defenders[plan["defender"]].pk,
+            organisation_id=None
             if plan["organisation"] is None
-            else organisations[plan["organisation"]],
+            else organisations[plan["organisation"]].pk,
             urgency=plan["urgency"],
             status=status,
             status_changed_at=plan["changed"],
@@ -683,8 +683,8 @@ class MissionMaker:
             review_due_on=plan["review_due"] if is_open else None,
             next_contact_on=plan["next_contact"] if is_open else None,
             last_contact_on=plan["last_contact"],
-            owner=plan["owner"],
-            second_officer=second,
+            owner_id=plan["owner"].pk,
+            second_officer_id=None if second is None else second.pk,
             restricted=plan["restricted"],
             sections=["consular"] if rng.random() < 0.05 else [],  # type: ignore[misc]
             updated_at=max(plan["changed"], plan["opened"]),
@@ -706,11 +706,11 @@ class MissionMaker:
         for status, offset in zip(steps, [*moments, span], strict=True):
             changes.append(
                 StatusChange(
-                    case=case,
+                    case_id=case.pk,
                     from_status=previous,
                     to_status=status,
                     reason=case.closure_reason if status == CaseStatus.CLOSED else "",
-                    actor=plan["owner"],
+                    actor_id=plan["owner"].pk,
                     at=min(start + datetime.timedelta(seconds=offset), end),
                 )
             )
@@ -727,7 +727,7 @@ class MissionMaker:
         made: list[Any] = []
         for kind, at in plan["rows"]:
             day = at.date()
-            common = {"mission": mission, "recorded_by": owner, "created_at": at}
+            common = {"mission_id": mission.pk, "recorded_by_id": owner.pk, "created_at": at}
             if kind == "incident":
                 made.append(
                     Incident(
@@ -792,7 +792,7 @@ class MissionMaker:
         return Action(
             **common,
             action_type=rng.choice(MISSION_ACTIONS.codes),
-            owner=common["recorded_by"],
+            owner_id=common["recorded_by_id"],
             due_on=due,
             status=status,
             details=rng.choice(EVENTS),
