@@ -18,6 +18,7 @@ import bisect
 import dataclasses
 import datetime
 import itertools
+import json
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connections, models, transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,7 +52,11 @@ from haven.core.vocab.work_focus import WORK_FOCUS
 from haven.crypto.blindindex import blind_index
 from haven.crypto.cache import key_scope
 from haven.crypto.datakeys import new_data_keys
+from haven.crypto.receipts import derive, new_passphrase, seal_to_receipt
 from haven.crypto.router import KEYSTORE
+from haven.crypto.sealing import seal
+from haven.crypto.submission_keys import new_submission_key
+from haven.intake.models import Message, Submission, SubmissionStatus
 from haven.registry.models import (
     Affiliation,
     ConsentRecord,
@@ -68,8 +74,8 @@ SLUG_PREFIX = "scale-"
 
 @dataclasses.dataclass(frozen=True)
 class Sizes:
-    """Totals over all missions; ``rows`` counts incidents, assessments, actions, follow-ups
-    and notes together."""
+    """Totals over all missions; ``rows`` counts incidents, assessments, actions, follow-ups,
+    notes and portal messages together."""
 
     missions: int
     defenders: int
@@ -89,8 +95,17 @@ PRESETS = {
     "tiny": Sizes(2, 40, 10, 50, 500),
 }
 
-# How the per-case rows divide between kinds (weights).
-ROW_MIX = {"incident": 20, "assessment": 10, "action": 15, "follow_up": 35, "note": 20}
+# How the per-case rows divide between kinds (weights). Messages go only to the cases that
+# came through the portal (PORTAL_SHARE of them), in the conversation about their request.
+ROW_MIX = {
+    "incident": 20,
+    "assessment": 10,
+    "action": 15,
+    "follow_up": 32,
+    "note": 18,
+    "message": 5,
+}
+PORTAL_SHARE = 0.2
 COUNTRIES = ["KE", "UG", "CO", "GT", "MX", "BR", "PH", "BD", "TN", "SN", "CD", "ZW", "HN", "NI"]
 ORGANISATION_WORDS = ["Network", "Alliance", "Collective", "Watch", "Centre", "Forum", "Voices"]
 EVENTS = [
@@ -137,6 +152,18 @@ CHECK_INS = [
     "Moved to a relative's house for a few days.",
     "Lawyer found through the bar association.",
     "Phone replaced; now uses Signal only.",
+]
+MESSAGES_FROM_PERSON = [
+    "They came back last night and asked for my brother.",
+    "Thank you. I can talk on Thursday after work.",
+    "The hearing is now on the 14th.",
+    "I changed my number; please use this portal.",
+]
+MESSAGES_FROM_MISSION = [
+    "We received your request and an officer will contact you.",
+    "Can we call you tomorrow? Tell us a safe time.",
+    "We have raised your situation with our partners.",
+    "Please tell us if anything changes.",
 ]
 NOTES = [
     "Prefers calls after 6 pm.",
@@ -285,7 +312,12 @@ def generate(
     pools = Pools.make(seed)
     plan = plan_of(sizes, seed)
     todo = missing_missions(sizes)[: limit if limit is not None else None]
-    with dates_as_given(*GENERATED_MODELS), fast_sqlite():
+    # Receipts are derived at the lowest Argon2id cost (the test suite's): the lookup and keys
+    # have the real format, and no one will ever type these passphrases, which are dropped.
+    cheap_receipts = override_settings(
+        HAVEN_RECEIPT_KDF_OPSLIMIT=1, HAVEN_RECEIPT_KDF_MEMLIMIT=8192
+    )
+    with dates_as_given(*GENERATED_MODELS), fast_sqlite(), cheap_receipts:
         for index in todo:
             with transaction.atomic(), transaction.atomic(using=KEYSTORE), key_scope():
                 MissionMaker(sizes, seed, index, pools, batch, progress).make()
@@ -451,6 +483,7 @@ class MissionMaker:
                     "organisation": None if subject_is_defender else rng.randrange(n_organisations),
                     "owner": rng.choice(self.casework),
                     "restricted": rng.random() < 0.03,
+                    "portal": rng.random() < PORTAL_SHARE,
                     "rows": [],
                 }
             )
@@ -482,11 +515,24 @@ class MissionMaker:
             for plan in plans
         ]
         cumulative = list(itertools.accumulate(weights))
+        portal = [plan for plan in plans if plan["portal"]]
+        portal_cumulative = list(
+            itertools.accumulate(
+                w for w, plan in zip(weights, plans, strict=True) if plan["portal"]
+            )
+        )
         kinds = list(ROW_MIX)
         kind_cumulative = list(itertools.accumulate(ROW_MIX.values()))
         for _n in range(n_rows):
-            plan = plans[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
             kind = kinds[bisect.bisect(kind_cumulative, rng.random() * kind_cumulative[-1])]
+            if kind == "message" and not portal:
+                kind = "note"
+            if kind == "message":
+                plan = portal[
+                    bisect.bisect(portal_cumulative, rng.random() * portal_cumulative[-1])
+                ]
+            else:
+                plan = plans[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
             opened, end = plan["opened"], plan["changed"]
             if plan["status"] != CaseStatus.CLOSED:
                 end = self.now
@@ -632,21 +678,31 @@ class MissionMaker:
             if plan["defender"] is not None and plan["risk"]:
                 defenders[plan["defender"]].risk_level = plan["risk"]
         self._insert_defenders(defenders, organisations)
+        submissions = self._submissions(plans, defenders)
         cases = []
         for plan, data_key in zip(plans, keys, strict=True):
             cases.append(self._case(plan, data_key, defenders, organisations))
+            submission = submissions.get(plan["number"])
+            cases[-1].submission_id = None if submission is None else submission.pk
         cases = self._insert("cases", cases)
         changes: list[StatusChange] = []
         by_model: dict[type[models.Model], list[Any]] = {}
         for case, plan, rows in zip(cases, plans, rows_by_case, strict=True):
             changes.extend(self._status_changes(case, plan))
             for row in rows:
+                if isinstance(row, Message):
+                    row.submission = submissions[plan["number"]]
+                    by_model.setdefault(Message, []).append(row)
+                    continue
                 row.case_id = case.pk
                 row.data_key_id = case.data_key_id
                 by_model.setdefault(type(row), []).append(row)
         self._insert("status changes", changes)
+        messages = by_model.pop(Message, [])
         for model, rows in by_model.items():
             self._insert(str(model._meta.verbose_name_plural), rows)
+        if messages:
+            self._insert_messages(messages)
 
     def _case(
         self,
@@ -689,6 +745,68 @@ class MissionMaker:
             sections=["consular"] if rng.random() < 0.05 else [],  # type: ignore[misc]
             updated_at=max(plan["changed"], plan["opened"]),
         )
+
+    def _submissions(
+        self, plans: list[dict[str, Any]], defenders: list[Defender]
+    ) -> dict[int, Submission]:
+        """The portal requests the portal cases came from, sealed as the portal seals them:
+        to a key of their own (in the key store), with a receipt keypair for the replies."""
+        rng = self.rng
+        made: dict[int, Submission] = {}
+        for plan in plans:
+            if not plan["portal"]:
+                continue
+            submission_key = new_submission_key(self.mission)
+            receipt = derive(new_passphrase(), mission_id=self.mission.pk)
+            submission = Submission(
+                mission_id=self.mission.pk,
+                received_on=plan["opened"].date(),
+                kind=rng.choice(["help", "incident"]),
+                suggested_urgency=plan["urgency"],
+                urgency=plan["urgency"],
+                status=SubmissionStatus.CLOSED
+                if plan["status"] == CaseStatus.CLOSED
+                else SubmissionStatus.IN_PROGRESS,
+                key_id=submission_key.id,
+                public_key=bytes(submission_key.public_key),
+                receipt_lookup=receipt.lookup,
+                receipt_public_key=receipt.public_key,
+                defender_id=None if plan["defender"] is None else defenders[plan["defender"]].pk,
+            )
+            answers = {
+                "kind": submission.kind,
+                "description": rng.choice(DETAILS),
+                "at_risk": "me",
+                "help_wanted": [],
+                "consent": ["keep_contact"],
+                "language": "en",
+                "submitted_at": plan["opened"].isoformat(),
+            }
+            submission.sealed = seal(
+                submission.public_key,
+                json.dumps(answers).encode("utf-8"),
+                context=b"submission" + submission.uid.bytes,
+            )
+            made[plan["number"]] = submission
+        if made:
+            self._insert("requests", list(made.values()))
+        return made
+
+    def _insert_messages(self, messages: list[Message]) -> None:
+        """Seal each message for the person (their receipt key) and for the mission (the
+        request's key, bound to the message's id, so sealed once the id is known)."""
+        for message in messages:
+            text = bytes(message.sealed_for_mission)
+            message.sealed_for_person = seal_to_receipt(message.submission.receipt_public_key, text)
+        self._insert("messages", messages)
+        for message in messages:
+            submission = message.submission
+            message.sealed_for_mission = seal(
+                submission.public_key,
+                bytes(message.sealed_for_mission),
+                context=b"message" + message.pk.to_bytes(8, "big") + submission.uid.bytes,
+            )
+        Message.objects.bulk_update(messages, ["sealed_for_mission"], batch_size=self.batch)
 
     def _status_changes(self, case: Case, plan: dict[str, Any]) -> list[StatusChange]:
         """The case's way through the lifecycle: some steps skipped, as real cases do."""
@@ -775,6 +893,19 @@ class MissionMaker:
                     )
                 )
                 plan.update(last_contact=day, next_contact=following)
+            elif kind == "message":
+                from_mission = rng.random() < 0.5
+                text = rng.choice(MESSAGES_FROM_MISSION if from_mission else MESSAGES_FROM_PERSON)
+                made.append(
+                    Message(
+                        direction=Message.Direction.FROM_MISSION
+                        if from_mission
+                        else Message.Direction.FROM_DEFENDER,
+                        sent_on=day,
+                        author_id=owner.pk if from_mission else None,
+                        sealed_for_mission=text.encode("utf-8"),  # sealed once it has its id
+                    )
+                )
             else:
                 made.append(Note(**common, text=rng.choice(NOTES)))
         if not plan["risk"] and plan["status"] not in AWAITING_RESPONSE and rng.random() < 0.5:

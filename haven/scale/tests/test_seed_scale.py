@@ -26,6 +26,8 @@ from haven.cases.models import (
 from haven.core.models import Mission
 from haven.crypto.cache import key_scope
 from haven.crypto.fields import EncryptedField
+from haven.intake import services as intake
+from haven.intake.models import Message, Submission
 from haven.registry.models import (
     Affiliation,
     ConsentRecord,
@@ -57,7 +59,10 @@ def seed(*args: str) -> str:
 
 
 def totals() -> dict[str, int]:
-    counts = {model.__name__: model.objects.count() for model in [*ENCRYPTED_MODELS, StatusChange]}
+    counts = {
+        model.__name__: model.objects.count()
+        for model in [*ENCRYPTED_MODELS, StatusChange, Submission, Message]
+    }
     counts["Mission"] = Mission.objects.count()
     counts["Membership"] = Membership.objects.count()
     return counts
@@ -69,7 +74,11 @@ def test_tiny_preset_makes_the_asked_sizes_with_consistent_plain_columns(db: Any
     assert Defender.objects.count() == TINY.defenders
     assert Organisation.objects.count() == TINY.organisations
     assert Case.objects.count() == TINY.cases
-    assert sum(model.objects.count() for model in ROW_MODELS) == TINY.rows
+    assert sum(model.objects.count() for model in ROW_MODELS) + Message.objects.count() == (
+        TINY.rows
+    )
+    assert Message.objects.exists()
+    assert Submission.objects.count() == Case.objects.filter(submission__isnull=False).count()
     for mission in Mission.objects.all():
         roles = set(Membership.objects.filter(mission=mission).values_list("role", flat=True))
         assert roles == {"admin", "officer", "viewer"}
@@ -111,6 +120,22 @@ def test_every_encrypted_field_opens_through_the_orm(db: Any) -> None:
                     assert value is None or isinstance(value, str | list | dict)
     names = [str(defender.name) for defender in Defender.objects.all()[:5]]
     assert all(" " in name for name in names)
+
+
+def test_portal_requests_and_messages_open_as_the_portal_sealed_them(db: Any) -> None:
+    seed()
+    submission = Submission.objects.filter(messages__isnull=False).first()
+    assert submission is not None
+    case = submission.cases.get()
+    with key_scope():
+        answers = intake.open_submission(submission=submission, actor=case.owner)
+        conversation = intake.conversation_for_mission(submission)
+    assert answers["kind"] == submission.kind and answers["description"]
+    assert conversation and all(text for _message, text in conversation)
+    for message, text in conversation:
+        # Sealed for the person too: a sealed box of the same text (48 bytes of overhead).
+        assert len(bytes(message.sealed_for_person)) == len(text.encode("utf-8")) + 48
+        assert text.encode("utf-8") not in bytes(message.sealed_for_person)
 
 
 def _blob(model: Any, field: str, pk: int) -> bytes:

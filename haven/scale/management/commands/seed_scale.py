@@ -85,7 +85,7 @@ class Command(BaseCommand):
             "cases": tqdm(total=per_mission["cases"], desc="cases", position=3),
             "rows": tqdm(total=per_mission["rows"], desc="case rows", position=4),
         }
-        row_stages = {"incidents", "risk assessments", "actions", "follow-ups", "notes"}
+        row_stages = {"incidents", "risk assessments", "actions", "follow-ups", "notes", "messages"}
 
         def progress(stage: str, done: int) -> None:
             if stage in bars:
