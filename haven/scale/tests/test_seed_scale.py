@@ -203,3 +203,25 @@ def test_refuses_to_resume_with_another_plan(db: Any) -> None:
     seed("--limit", "1")
     with pytest.raises(CommandError, match="other sizes or another seed"):
         seed("--seed", "7")
+
+
+def test_generated_cases_show_on_the_pages_their_owner_uses(db: Any) -> None:
+    from django.urls import reverse
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    seed()
+    case = (
+        Case.objects.filter(restricted=False, followups__isnull=False)
+        .exclude(status=CaseStatus.CLOSED)
+        .first()
+    )
+    assert case is not None
+    owner = case.owner
+    TOTPDevice.objects.create(user=owner, name="test", confirmed=True)
+    client = factories.signed_in_client(owner)
+    page = client.get(reverse("cases:case", kwargs={"case_id": case.pk}))
+    assert page.status_code == 200
+    assert str(case.title) in page.content.decode()
+    listing = client.get(reverse("cases:list"))
+    assert listing.status_code == 200 and case.reference in listing.content.decode()
+    assert client.get(reverse("core:desk")).status_code == 200
