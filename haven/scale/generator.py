@@ -57,6 +57,8 @@ from haven.crypto.router import KEYSTORE
 from haven.crypto.sealing import seal
 from haven.crypto.submission_keys import new_submission_key
 from haven.intake.models import Message, Submission, SubmissionStatus
+from haven.monitoring.models import Detention, Hearing
+from haven.referrals.models import Mechanism, Referral
 from haven.registry.models import (
     Affiliation,
     ConsentRecord,
@@ -291,6 +293,9 @@ GENERATED_MODELS: tuple[type[models.Model], ...] = (
     Action,
     FollowUp,
     Note,
+    Hearing,
+    Detention,
+    Referral,
 )
 
 Progress = Callable[[str, int], None]
@@ -355,6 +360,9 @@ class MissionMaker:
         self.batch = batch
         self.progress = progress
         self.rng = random.Random(f"haven-scale-{seed}-{index}")  # noqa: S311  (invented data)
+        # A stream of its own for hearings, detentions and referrals, so that adding them
+        # left the rest of a mission's content as it was.
+        self.court_rng = random.Random(f"haven-scale-{seed}-{index}-courts")  # noqa: S311
         self.now = timezone.now()
         self.today = timezone.localdate()
 
@@ -703,6 +711,7 @@ class MissionMaker:
             self._insert(str(model._meta.verbose_name_plural), rows)
         if messages:
             self._insert_messages(messages)
+        self._hearings_detentions_referrals(cases, plans, defenders)
 
     def _case(
         self,
@@ -807,6 +816,104 @@ class MissionMaker:
                 context=b"message" + message.pk.to_bytes(8, "big") + submission.uid.bytes,
             )
         Message.objects.bulk_update(messages, ["sealed_for_mission"], batch_size=self.batch)
+
+    def _hearings_detentions_referrals(
+        self, cases: list[Case], plans: list[dict[str, Any]], defenders: list[Defender]
+    ) -> None:
+        """Fewer than the other rows: court dates for about one case in twenty-five, a
+        detention for one defender's case in fifty, referrals to the mission's directory for
+        one case in twenty."""
+        rng = self.court_rng
+        mechanisms = list(
+            Mechanism.objects.filter(mission_id=self.mission.pk).values_list("pk", flat=True)
+        )
+        hearings: list[Hearing] = []
+        detentions: list[Detention] = []
+        referrals: list[Referral] = []
+        for case, plan in zip(cases, plans, strict=True):
+            if plan["status"] in AWAITING_RESPONSE:
+                continue
+            opened, end = plan["opened"], plan["changed"]
+            is_open = plan["status"] != CaseStatus.CLOSED
+            if is_open:
+                end = self.now
+            span = max(int((end - opened).total_seconds()), 1)
+
+            def moment() -> datetime.datetime:
+                return opened + datetime.timedelta(seconds=rng.randrange(span))  # noqa: B023
+
+            common = {
+                "mission_id": self.mission.pk,
+                "case_id": case.pk,
+                "data_key_id": case.data_key_id,
+                "recorded_by_id": plan["owner"].pk,
+            }
+            if rng.random() < 0.04:
+                recorded = moment()
+                if is_open and rng.random() < 0.4:
+                    starts = self.now + datetime.timedelta(days=rng.randint(1, 60))
+                    status = "scheduled"
+                else:
+                    starts = recorded + datetime.timedelta(days=rng.randint(1, 60))
+                    starts = min(starts, self.now - datetime.timedelta(hours=1))
+                    status = rng.choices(["held", "postponed", "cancelled"], [80, 12, 8])[0]
+                hearings.append(
+                    Hearing(
+                        **common,
+                        created_at=recorded,
+                        court=f"{rng.choice(self.pools.places)} court, room {rng.randint(1, 9)}",
+                        tribunal=rng.choices(["civilian", "military", "special"], [85, 5, 10])[0],
+                        starts_at=starts.replace(hour=9, minute=30, second=0, microsecond=0),
+                        status=status,
+                        partner_observers="" if rng.random() < 0.6 else "Like-minded mission",
+                    )
+                )
+            if plan["defender"] is not None and rng.random() < 0.02:
+                detained = moment()
+                released = None
+                if not is_open or rng.random() < 0.6:
+                    released = min(
+                        detained.date() + datetime.timedelta(days=rng.randint(1, 120)),
+                        self.today,
+                    )
+                detentions.append(
+                    Detention(
+                        **common,
+                        created_at=detained,
+                        defender_id=defenders[plan["defender"]].pk,
+                        detained_on=detained.date(),
+                        released_on=released,
+                        place=f"{rng.choice(self.pools.places)} police station",
+                        acknowledged=rng.random() < 0.8,
+                        location_disclosed=rng.random() < 0.7,
+                        family_contact=rng.random() < 0.5,
+                        lawyer_contact=rng.random() < 0.6,
+                        counsel=rng.choice(["none", "chosen", "appointed", "denied"]),
+                        health_concerns="" if rng.random() < 0.8 else "Needs daily medication.",
+                    )
+                )
+            if mechanisms and rng.random() < 0.05:
+                referred = moment()
+                status = rng.choices(
+                    ["sent", "accepted", "declined", "completed", "withdrawn"], [15, 20, 15, 45, 5]
+                )[0]
+                referrals.append(
+                    Referral(
+                        **common,
+                        created_at=referred,
+                        mechanism_id=rng.choice(mechanisms),
+                        referred_on=referred.date(),
+                        status=status,
+                        outcome=rng.choice(CHECK_INS) if status == "completed" else "",
+                    )
+                )
+        for stage, rows in (
+            ("hearings", hearings),
+            ("detentions", detentions),
+            ("referrals", referrals),
+        ):
+            if rows:
+                self._insert(stage, rows)
 
     def _status_changes(self, case: Case, plan: dict[str, Any]) -> list[StatusChange]:
         """The case's way through the lifecycle: some steps skipped, as real cases do."""
