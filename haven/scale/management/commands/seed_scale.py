@@ -102,6 +102,13 @@ class Command(BaseCommand):
                 limit=limit,
                 progress=progress,
             )
+        except KeyboardInterrupt:
+            # The mission being made was rolled back whole; the ones before it are kept.
+            done = sizes.missions - len(missing_missions(sizes))
+            raise CommandError(
+                f"Stopped with {done} of {sizes.missions} missions complete. Run the same "
+                "command again to continue."
+            ) from None
         finally:
             for bar in bars.values():
                 bar.close()
