@@ -33,6 +33,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--preset", choices=sorted(PRESETS), default="quick")
+        parser.add_argument(
+            "--quick", action="store_const", dest="preset", const="quick", help="--preset quick"
+        )
         for name in ("missions", "defenders", "organisations", "cases", "rows"):
             parser.add_argument(f"--{name}", type=int, help=f"Total {name} (overrides the preset).")
         parser.add_argument("--seed", type=int, default=2026)
