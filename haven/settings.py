@@ -116,6 +116,8 @@ INSTALLED_APPS = [
     "haven.referrals",
     "haven.reports",
     "haven.coordination",
+    # Last: it imports every domain app to fill them with synthetic data.
+    "haven.scale",
 ]
 
 MIDDLEWARE = [

@@ -97,3 +97,25 @@ def test_middleware_empties_the_cache_when_the_view_fails(mission: Any) -> None:
     with pytest.raises(RuntimeError):
         DataKeyCacheMiddleware(view)(RequestFactory().get("/"))
     assert cache.cached_count() == 0 and not cache.scope_active()
+
+
+def test_data_keys_made_in_bulk_are_wrapped_bound_and_cached_like_single_ones(db: Any) -> None:
+    from haven.crypto.datakeys import new_data_keys
+
+    single = DataKey.objects.get(pk=new_data_key().pk)
+    with cache.key_scope():
+        made = new_data_keys(3)
+        assert cache.cached_count() == 3
+        cached = [cache.cached_key(("dek", data_key.id)) for data_key in made]
+    stored = list(DataKey.objects.filter(pk__in=[data_key.id for data_key in made]))
+    assert len(stored) == 3
+    for data_key in stored:
+        wrapped = bytes(data_key.wrapped)
+        assert len(wrapped) == len(bytes(single.wrapped)) and wrapped[0] == 1
+        assert data_key.kek_version == single.kek_version
+        assert unwrap_data_key(data_key) in cached  # opens, outside the scope, under the KEK
+    assert len({unwrap_data_key(data_key) for data_key in stored}) == 3
+    moved = stored[0]
+    DataKey.objects.filter(pk=stored[1].pk).update(wrapped=bytes(moved.wrapped))
+    with pytest.raises(DecryptionError):
+        unwrap_data_key(DataKey.objects.get(pk=stored[1].pk))
