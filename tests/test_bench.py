@@ -27,7 +27,7 @@ REPEAT = 2
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench")
     env = {key: value for key, value in os.environ.items() if not key.startswith("HAVEN_")}
-    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--data", "demo"]
+    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--data", "tiny"]
     command += ["--repeat", str(REPEAT), "--out", str(out), "--upload-bytes", str(2 * 2**20)]
     command += ["--load-seconds", "2"] if LOCUST else ["--skip-load"]
     database = os.environ.get("HAVEN_DATABASE_URL", "")

@@ -132,6 +132,7 @@ LEFT_OUT: dict[str, str] = {
     "crypto.IntakeKey": "a key: the import makes the mission a new intake keypair",
     "accounts.ApiToken": "credentials: people issue new API tokens on the new instance",
     "accounts.DestructionToken": "credentials: administrators arm a new destruction token",
+    "scale.GeneratedMission": "a marker of invented benchmark data, which no real mission has",
     "crypto.MissionIdentity": (
         "a key: the new instance makes new identity keys, so partners must compare the new "
         "fingerprint before they exchange bundles again"
