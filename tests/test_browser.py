@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -479,4 +480,60 @@ def test_officer_schedules_a_hearing_reports_on_it_and_finds_it_in_the_feed(
     body = feed.text()
     assert "BEGIN:VEVENT" in body and f"Hearing · {case.reference}" in body
     assert "Wanjiku" not in body and "Kisumu" not in body
+    context.close()
+
+
+def test_a_viewer_filters_the_dashboard_and_downloads_the_annual_input(
+    browser: Any, live_server: Any, transactional_db: Any
+) -> None:
+    from django.utils import timezone
+
+    from haven.cases import services as cases
+    from haven.registry import services as registry
+    from tests.factories import make_defender
+
+    mission = make_mission(name="Embassy of Browserland", slug="browserland")
+    officer = make_user(mission, "officer", username="caseworker")
+    viewer = make_user(mission, "viewer", username="ambassador")
+    for region, count in (("Lakeside", 6), ("Hills", 1)):
+        for n in range(count):
+            defender = make_defender(mission, name=f"Person {region} {n}", region=region)
+            registry.record_consent(
+                entry=defender,
+                actor=officer,
+                scope="deidentified_reporting",
+                channel="in_person",
+                given_on=timezone.localdate(),
+            )
+            cases.open_case(
+                mission=mission, actor=officer, title="Threats", urgency="high", defender=defender
+            )
+    base = live_server.url
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    _sign_in(page, base, viewer)
+
+    # The desk of a viewer is the figures; the dashboard draws them and lists them beneath.
+    assert page.get_by_role("heading", name="The mission at a glance").is_visible()
+    page.get_by_role("link", name="Open the dashboard").click()
+    chart = page.get_by_role("img", name="Open cases by urgency")
+    assert chart.is_visible()
+    assert page.get_by_role("row", name="High 7", exact=True).is_visible()
+    # The region of one person is not offered; a region of enough people is.
+    assert page.locator('#id_region option[value="Hills"]').count() == 0
+    page.get_by_label("Region", exact=True).select_option("Lakeside")
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_text("Region: Lakeside.").is_visible()
+    assert page.get_by_role("row", name="High 6", exact=True).is_visible()
+    assert "Person" not in page.content()
+
+    page.get_by_role("link", name="Annual report input").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "Requests for support opened, by urgency" in text and "Person" not in text
+    assert not [v for v in violations if "Content Security Policy" in v]
     context.close()

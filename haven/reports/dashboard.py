@@ -25,6 +25,9 @@ from haven.reports import charts, suppression
 from haven.reports.selectors import Period, Raw
 from haven.reports.suppression import Group
 
+TOP_REGIONS = 12
+OTHER_REGIONS = "\x00other"  # a key no region typed by a person can equal
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -129,7 +132,7 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
     review = _ordered(_sum(raw.review, ids), ["current", "overdue", "never"])
     actions = _sum(raw.actions, ids)
     months = _sum(raw.actions, ids, index=2)
-    reach = dict(sorted(_sum(raw.reach, ids).items(), key=lambda item: (-item[1], item[0])))
+    reach = _top_regions(_sum(raw.reach, ids))
     hearings = _ordered(_sum(raw.hearings, ids), HearingStatus.values)
     held = hearings.get(HearingStatus.HELD, 0)
     observed = sum(raw.observed[mission_id] for mission_id in ids)
@@ -198,8 +201,10 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
             "regions",
             _("Cases opened, by region"),
             reach,
-            {"": _("Region not recorded")},
+            {"": _("Region not recorded"), OTHER_REGIONS: _("All other regions")},
             threshold,
+            note=_("The %(top)s regions with most requests; choose a region to see it alone.")
+            % {"top": TOP_REGIONS},
         ),
         outside_capital=_outside_capital(raw, missions, threshold),
         reach_by_focus=_figure(
@@ -229,15 +234,31 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
     )
 
 
+def _top_regions(reach: dict[str, int]) -> dict[str, int]:
+    """The regions with most requests, the rest summed: a chart of a thousand bars helps no
+    one, and a headquarters page would carry them all."""
+    ranked = sorted(reach.items(), key=lambda item: (-item[1], item[0]))
+    top = dict(ranked[:TOP_REGIONS])
+    rest = sum(n for _where, n in ranked[TOP_REGIONS:])
+    if rest:
+        top[OTHER_REGIONS] = rest
+    return top
+
+
 def _responses(
     raw: Raw, ids: set[int], missions: list[Mission], threshold: int
 ) -> list[ResponseRow]:
     rows = []
     single = missions[0] if len(missions) == 1 else None
     for code, label in [*Urgency.choices, ("", _("All urgencies"))]:
-        mine = [row for row in raw.responses if row[0] in ids and (not code or row[1] == code)]
-        hours = [row[2] for row in mine if row[2] is not None]
-        judged = [row[3] for row in mine if row[3] is not None]
+        mine = [
+            row
+            for (mission_id, urgency), rows_of in raw.responses.items()
+            if mission_id in ids and (not code or urgency == code)
+            for row in rows_of
+        ]
+        hours = [took for took, _within in mine if took is not None]
+        judged = [within for _took, within in mine if within is not None]
         rows.append(
             ResponseRow(
                 label=str(label),

@@ -12,7 +12,7 @@ anyone outside it. Only plain operational columns are read: nothing is decrypted
 from __future__ import annotations
 
 import datetime
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from haven.accounts.models import User
 
 DASHBOARD_ROLES = ("admin", "officer", "viewer")
+REGION_CHOICES = 200
 HIGH_RISK = [RiskLevel.HIGH, RiskLevel.CRITICAL]
 # Where a case's subject is: the defender's region, or the organisation's.
 SUBJECT_REGION = Coalesce(
@@ -100,14 +101,18 @@ def countable_cases(user: User, missions: Iterable[Mission], region: str = "") -
     return rows
 
 
-def regions(user: User, missions: Iterable[Mission]) -> list[str]:
-    """The regions the countable cases come from, for the filter."""
+def regions(user: User, missions: Iterable[Mission], threshold: int) -> list[str]:
+    """The regions offered by the filter: those with at least ``threshold`` cases (a region
+    of fewer would show nothing but "fewer than"), the busiest ``REGION_CHOICES``, by name."""
     found = (
         countable_cases(user, missions)
         .annotate(where=SUBJECT_REGION)
         .exclude(where="")
-        .values_list("where", flat=True)
-        .distinct()
+        .values("where")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=threshold)
+        .order_by("-n", "where")
+        .values_list("where", flat=True)[:REGION_CHOICES]
     )
     return sorted(found)
 
@@ -121,7 +126,10 @@ class Raw:
 
     open_cases: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
     review: Counter[tuple[int, str]] = field(default_factory=Counter)
-    responses: list[tuple[int, str, float | None, bool | None]] = field(default_factory=list)
+    # (mission, urgency) -> [(hours to the first response or None, within the deadline or None)]
+    responses: defaultdict[tuple[int, str], list[tuple[float | None, bool | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     contacts: Counter[tuple[int, str]] = field(default_factory=Counter)
     actions: Counter[tuple[int, str, datetime.date]] = field(default_factory=Counter)
     reach: Counter[tuple[int, str]] = field(default_factory=Counter)
@@ -168,12 +176,12 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
     ):
         if responded_at is not None:
             hours = (responded_at - opened_at).total_seconds() / 3600
-            raw.responses.append((mission_id, urgency, hours, responded_at <= due_at))
+            raw.responses[(mission_id, urgency)].append((hours, responded_at <= due_at))
         elif due_at < now:
-            raw.responses.append((mission_id, urgency, None, False))
+            raw.responses[(mission_id, urgency)].append((None, False))
         else:
             # Not answered yet, and not late yet: neither within nor outside the deadline.
-            raw.responses.append((mission_id, urgency, None, None))
+            raw.responses[(mission_id, urgency)].append((None, None))
 
     for row in (
         Action.objects.filter(case__in=cases, created_at__gte=start, created_at__lt=end)

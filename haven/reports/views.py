@@ -22,7 +22,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _period_form(request: HttpRequest, missions: list[selectors.Mission]) -> PeriodForm:
-    regions = selectors.regions(acting_user(request), missions)
+    threshold = max(mission.suppress_below for mission in missions)
+    regions = selectors.regions(acting_user(request), missions, threshold)
     return PeriodForm(request.GET or None, regions=regions)
 
 

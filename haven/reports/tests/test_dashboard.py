@@ -108,10 +108,16 @@ def test_a_viewer_sees_the_dashboard_and_no_count_that_could_single_someone_out(
     _assert_no_small_cell(html)
     assert "fewer than 5" in html  # Turkana's one case
     assert CANARY not in html
-    # A filter that isolates one person shows nothing countable about them.
+    # A region of fewer people than the threshold is not offered, and asking for it anyway
+    # shows the whole mission, with a message, not the one person.
+    assert 'value="Kisumu"' in html and 'value="Turkana"' not in html
     isolated = client.get(reverse("reports:dashboard"), {"region": "Turkana"}).content.decode()
+    assert "Select a valid choice" in isolated
     _assert_no_small_cell(isolated)
     assert "fewer than 5" in isolated
+    kisumu = client.get(reverse("reports:dashboard"), {"region": "Kisumu"}).content.decode()
+    _assert_no_small_cell(kisumu)
+    assert "Region: Kisumu." in kisumu
     # A viewer reaches figures only: not the cases behind them.
     assert client.get(reverse("cases:list")).status_code == 403
 
