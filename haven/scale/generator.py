@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.models import Membership, Role, User
 from haven.audit.services import record
+from haven.cases.management.commands.demo_cases import TITLES as DEMO_TITLES
 from haven.cases.models import (
     AWAITING_RESPONSE,
     Action,
@@ -110,23 +111,8 @@ ROW_MIX = {
 PORTAL_SHARE = 0.2
 COUNTRIES = ["KE", "UG", "CO", "GT", "MX", "BR", "PH", "BD", "TN", "SN", "CD", "ZW", "HN", "NI"]
 ORGANISATION_WORDS = ["Network", "Alliance", "Collective", "Watch", "Centre", "Forum", "Voices"]
-EVENTS = [
-    "Threats after the land hearing",
-    "Arrest at the community meeting",
-    "Smear campaign on social media",
-    "Office raided, laptops taken",
-    "Summons over the mining report",
-    "Followed home after the march",
-    "Union leader dismissed",
-    "Radio station licence withdrawn",
-    "Phone infected with spyware",
-    "Family visited by police",
-    "Travel ban before the UN session",
-    "Eviction of the community",
-    "Charged with defamation",
-    "Bank accounts frozen",
-    "Denied registration of the association",
-]
+# The demo's case titles, and a few more.
+EVENTS = [*DEMO_TITLES, "Charged with defamation", "Bank accounts frozen"]
 DETAILS = [
     "Two men waited outside the office until late.",
     "The calls came from withheld numbers, always at night.",
