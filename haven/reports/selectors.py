@@ -1,8 +1,9 @@
 """The figures behind the leadership dashboards, for one mission or many at once.
 
 Each query groups by mission, so a headquarters viewer's page costs the same number of
-queries for 200 missions as for one: ``collect`` reads raw counts once, ``dashboard`` sums
-them for any set of those missions and hands them out only through ``suppression``.
+queries for 200 missions as for one: ``collect`` reads raw counts once, and
+``reports.dashboard`` sums them for any set of those missions and hands them out only
+through ``suppression``.
 
 What is counted: the cases a user may count. Everyone counts a mission's ordinary cases; a
 restricted case counts only for its team (``Case.objects.for_user``), never for a viewer or
