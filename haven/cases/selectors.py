@@ -306,11 +306,23 @@ def timeline(case: Case) -> list[dict[str, Any]]:
             related.append("owner")
         if model is Handover:
             related += ["from_owner", "to_owner"]
-        for row in model.objects.filter(case=case).select_related(*related):
+        rows = list(model.objects.filter(case=case).select_related(*related))
+        if model is Action:
+            case.__dict__["_haven_actions"] = rows  # the page's action list: read once
+        for row in rows:
             add(kind, row.created_at, row)
     entries.extend(extra_timeline(case))
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
+
+
+def case_actions(case: Case) -> list[Action]:
+    """The case's actions with their owners; the ones ``timeline`` read, if it ran."""
+    cached: list[Action] | None = case.__dict__.get("_haven_actions")
+    if cached is None:
+        cached = list(case.actions.select_related("owner", "recorded_by"))
+        case.__dict__["_haven_actions"] = cached
+    return cached
 
 
 def handover_cases(user: User, mission: Mission, officer: User) -> QuerySet[Case]:

@@ -217,7 +217,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     context = {
         "case": case,
         "timeline": entries,
-        "actions": case.actions.select_related("owner"),
+        "actions": selectors.case_actions(case),
         "members": CaseMember.objects.filter(case=case).select_related("user"),
         "move_form": forms.MoveForm(initial={"to": case.status}),
         "panels": extensions.panels_for(request, case),

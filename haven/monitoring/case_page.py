@@ -11,24 +11,36 @@ from django.utils import timezone
 
 from haven.cases.extensions import CasePanel, register_case_panel, register_timeline_source
 from haven.cases.models import Case
-from haven.monitoring.models import Detention, Hearing
-from haven.monitoring.services import postponements
+from haven.monitoring.models import Detention, Hearing, HearingStatus
 
 
 def _hearings(case: Case) -> list[Hearing]:
     """The case's hearings, each pointing at the case already loaded: the list links to it,
-    and fetching it again per hearing would cost a query (and a key) per row."""
-    hearings = list(Hearing.objects.filter(case=case).prefetch_related("data_key"))
-    for hearing in hearings:
-        hearing.case = case
-    return hearings
+    and fetching it again per hearing would cost a query (and a key) per row. Read once per
+    case object: the panel and the timeline share them."""
+    cached: list[Hearing] | None = case.__dict__.get("_haven_hearings")
+    if cached is None:
+        cached = list(Hearing.objects.filter(case=case).prefetch_related("data_key"))
+        for hearing in cached:
+            hearing.case = case
+        case.__dict__["_haven_hearings"] = cached
+    return cached
+
+
+def _detentions(case: Case) -> list[Detention]:
+    cached: list[Detention] | None = case.__dict__.get("_haven_detentions")
+    if cached is None:
+        cached = list(Detention.objects.filter(case=case).select_related("defender"))
+        case.__dict__["_haven_detentions"] = cached
+    return cached
 
 
 def _panel(request: HttpRequest, case: Case) -> dict[str, Any]:
+    hearings = _hearings(case)
     return {
-        "hearings": _hearings(case),
-        "detentions": list(Detention.objects.filter(case=case)),
-        "postponements": postponements(case),
+        "hearings": hearings,
+        "detentions": _detentions(case),
+        "postponements": sum(1 for h in hearings if h.status == HearingStatus.POSTPONED),
         "zone": case.mission.timezone,
     }
 
@@ -39,7 +51,7 @@ def _day(day: datetime.date) -> datetime.datetime:
 
 def _timeline(case: Case) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    for hearing in Hearing.objects.filter(case=case):
+    for hearing in _hearings(case):
         entries.append(
             {
                 "kind": "hearing",
@@ -48,7 +60,7 @@ def _timeline(case: Case) -> list[dict[str, Any]]:
                 "template": "monitoring/timeline_hearing.html",
             }
         )
-    for detention in Detention.objects.filter(case=case).select_related("defender"):
+    for detention in _detentions(case):
         entries.append(
             {
                 "kind": "detained",
