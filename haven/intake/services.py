@@ -173,7 +173,7 @@ def _start_of_day() -> float:
     return datetime.datetime(today.year, today.month, today.day, tzinfo=datetime.UTC).timestamp()
 
 
-def _store(
+def store_attachment_file(
     attachment: Attachment, pieces: Iterable[bytes], public_key: bytes, *, original: bool = False
 ) -> None:
     """Seal ``pieces`` into the attachment's file: 0600, synced, its times set to the day."""
@@ -182,7 +182,7 @@ def _store(
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         sealer = FileSealer(
-            handle, public_key=public_key, context=_file_context(attachment, original)
+            handle, public_key=public_key, context=attachment_file_context(attachment, original)
         )
         for piece in pieces:
             sealer.write(piece)
@@ -193,7 +193,7 @@ def _store(
     os.utime(path, (day, day))
 
 
-def _file_context(attachment: Attachment, original: bool) -> bytes:
+def attachment_file_context(attachment: Attachment, original: bool) -> bytes:
     return (b"original" if original else b"attachment") + attachment.uid.bytes
 
 
@@ -236,10 +236,10 @@ def _attach(submission: Submission, uploads: list[UploadedFile]) -> list[Path]:
                 sanitised=prepared.original is not None,
                 size=0,
             )
-            _store(attachment, _counting(prepared.pieces, attachment), public_key)
+            store_attachment_file(attachment, _counting(prepared.pieces, attachment), public_key)
             written.append(attachment_path(attachment))
             if prepared.original is not None and submission.mission.keep_originals:
-                _store(attachment, [prepared.original], public_key, original=True)
+                store_attachment_file(attachment, [prepared.original], public_key, original=True)
                 written.append(attachment_path(attachment, original=True))
                 attachment.has_original = True
             attachment.save()
@@ -543,7 +543,7 @@ def attachment_download(
                 handle,
                 public_key=public_key,
                 private_key=private_key,
-                context=_file_context(attachment, original),
+                context=attachment_file_context(attachment, original),
                 what=_("File %(id)s") % {"id": attachment.pk},
             )
 

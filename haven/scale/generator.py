@@ -302,21 +302,21 @@ def generate(
     """
     pools = Pools.make(seed)
     plan = plan_of(sizes, seed)
-    todo = missing_missions(sizes)[: limit if limit is not None else None]
+    pending = missing_missions(sizes)[: limit if limit is not None else None]
     # Receipts are derived at the lowest Argon2id cost (the test suite's): the lookup and keys
     # have the real format, and no one will ever type these passphrases, which are dropped.
     cheap_receipts = override_settings(
         HAVEN_RECEIPT_KDF_OPSLIMIT=1, HAVEN_RECEIPT_KDF_MEMLIMIT=8192
     )
     with dates_as_given(*GENERATED_MODELS), fast_sqlite(), cheap_receipts:
-        for index in todo:
+        for index in pending:
             with transaction.atomic(), transaction.atomic(using=KEYSTORE), key_scope():
                 MissionMaker(sizes, seed, index, pools, batch, progress).make()
                 mission_id = Mission.objects.get(slug=mission_slug(index)).pk
                 GeneratedMission.objects.create(mission_id=mission_id, index=index, plan=plan)
             if progress is not None:
                 progress("missions", 1)
-    return len(todo)
+    return len(pending)
 
 
 def mission_slug(index: int) -> str:

@@ -212,7 +212,7 @@ def test_the_person_adds_a_file_later(mission: Any, officer: Any) -> None:
 def test_a_full_disk_shows_not_sent_and_leaves_nothing(mission: Any, settings: Any) -> None:
     from unittest import mock
 
-    real_store = services._store
+    real_store = services.store_attachment_file
     calls = {"n": 0}
 
     def store_then_fail(*args: Any, **kwargs: Any) -> None:
@@ -221,7 +221,7 @@ def test_a_full_disk_shows_not_sent_and_leaves_nothing(mission: Any, settings: A
             raise OSError(28, "No space left on device")
         real_store(*args, **kwargs)
 
-    with mock.patch.object(services, "_store", side_effect=store_then_fail):
+    with mock.patch.object(services, "store_attachment_file", side_effect=store_then_fail):
         response = _send(Client(), ("a.txt", b"first file"), ("b.txt", b"second file"))
     assert response.status_code == 503 and "was not sent" in response.content.decode()
     assert not Submission.objects.exists() and not Attachment.objects.exists()

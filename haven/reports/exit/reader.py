@@ -36,7 +36,7 @@ from haven.crypto.models import DataKey
 from haven.crypto.sealing import create_intake_key, seal
 from haven.crypto.submission_keys import new_submission_key
 from haven.intake.models import Attachment, Message, Submission
-from haven.intake.services import _store, attachment_path
+from haven.intake.services import attachment_path, store_attachment_file
 from haven.reports.exit.schema import (
     MANIFEST,
     PARTS,
@@ -238,7 +238,7 @@ def _store_files(attachment: Attachment, data: dict[str, Any], state: _State) ->
         if not name:
             continue
         state.files.append(attachment_path(attachment, original=original))
-        _store(
+        store_attachment_file(
             attachment,
             _pieces(state.archive, name),
             bytes(submission.public_key),

@@ -25,7 +25,11 @@ from haven.crypto.sealing import open_sealed_with
 from haven.crypto.streams import iter_decrypted_with
 from haven.crypto.submission_keys import submission_keypair
 from haven.intake.models import Attachment, Submission
-from haven.intake.services import _file_context, attachment_path, conversation_for_mission
+from haven.intake.services import (
+    attachment_file_context,
+    attachment_path,
+    conversation_for_mission,
+)
 from haven.reports.exit.schema import MANIFEST, PARTS, SCHEMA_ID, SCHEMA_VERSION, Part, row_to_json
 
 
@@ -120,7 +124,7 @@ def _decrypted_file(attachment: Attachment, original: bool) -> Iterator[bytes]:
             handle,
             public_key=public_key,
             private_key=private_key,
-            context=_file_context(attachment, original),
+            context=attachment_file_context(attachment, original),
             what=_("File %(id)s") % {"id": attachment.pk},
         )
 

@@ -65,18 +65,18 @@ class Command(BaseCommand):
             check_instance(sizes, options["seed"], force=options["force"])
         except RefusedInstance as error:
             raise CommandError(str(error)) from None
-        todo = missing_missions(sizes)
-        if not todo:
+        pending = missing_missions(sizes)
+        if not pending:
             self.stdout.write(
                 f"Already complete: all {sizes.missions} missions of this plan are there."
             )
             return
         limit = options["limit"]
-        count = len(todo) if limit is None else min(limit, len(todo))
-        if len(todo) < sizes.missions:
-            self.stdout.write(f"Resuming: {sizes.missions - len(todo)} missions already made.")
+        count = len(pending) if limit is None else min(limit, len(pending))
+        if len(pending) < sizes.missions:
+            self.stdout.write(f"Resuming: {sizes.missions - len(pending)} missions already made.")
         per_mission = {
-            name: sum(sizes.share(name, index) for index in todo[:count])
+            name: sum(sizes.share(name, index) for index in pending[:count])
             for name in ("defenders", "organisations", "cases", "rows")
         }
         bars = {
@@ -116,7 +116,7 @@ class Command(BaseCommand):
             for bar in bars.values():
                 bar.close()
         elapsed = time.perf_counter() - started
-        left = len(todo) - made
+        left = len(pending) - made
         self.stdout.write(
             f"Made {made} missions in {elapsed:.0f} s."
             + (f" {left} left: run the same command again to continue." if left else "")
