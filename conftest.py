@@ -61,6 +61,15 @@ def _test_settings(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_reset() -> None:
+    """Each test starts with an empty cache (figures kept by the headquarters dashboard, for
+    one), as a freshly started server does."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _language_reset() -> Iterator[None]:
     """A request in another language leaves it active in the thread; the next test starts in
     the default language whatever the last one asked for."""

@@ -258,6 +258,10 @@ CSRF_COOKIE_HTTPONLY = True
 HAVEN_SESSION_ABSOLUTE = timedelta(hours=12)
 HAVEN_REAUTH_WINDOW = timedelta(minutes=5)
 
+# The headquarters dashboard (every mission of a viewer) keeps its counts this long in the
+# cache of the process: reading every mission's rows at each visit would take seconds.
+HAVEN_DASHBOARD_CACHE_SECONDS = 300
+
 # Lockout per username, never per address: behind Tor every visitor shares one address.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=int(ENV.get("HAVEN_LOCKOUT_MINUTES", "15")))

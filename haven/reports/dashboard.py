@@ -55,6 +55,21 @@ class ResponseRow:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """One mission's line on the headquarters page: the few figures of its dashboard that
+    the page shows, worked out alone (assembling two hundred whole dashboards to show eight
+    figures of each would be most of the page's time)."""
+
+    mission: Mission
+    open_cases: suppression.Count
+    responses: ResponseRow
+    contacted_share: suppression.Share
+    review_overdue: suppression.Count
+    review_never: suppression.Count
+    hearings_observed: suppression.Share
+
+
+@dataclass(frozen=True)
 class Dashboard:
     missions: list[Mission]
     period: Period
@@ -129,13 +144,11 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
 
     responses = _responses(raw, ids, missions, threshold)
     contacts = _contacts(raw, missions)
-    review = _ordered(_sum(raw.review, ids), ["current", "overdue", "never"])
+    review = _review(raw, ids)
     actions = _sum(raw.actions, ids)
     months = _sum(raw.actions, ids, index=2)
     reach = _top_regions(_sum(raw.reach, ids))
     hearings = _ordered(_sum(raw.hearings, ids), HearingStatus.values)
-    held = hearings.get(HearingStatus.HELD, 0)
-    observed = sum(raw.observed[mission_id] for mission_id in ids)
     return Dashboard(
         missions=missions,
         period=period,
@@ -163,9 +176,7 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
         ),
         responses=responses,
         contacted=suppression.group(contacts, threshold),
-        contacted_share=suppression.share(
-            contacts["contacted"], contacts["contacted"] + contacts["not_contacted"], threshold
-        ),
+        contacted_share=_contacted_share(contacts, threshold),
         no_contact_days=missions[0].no_contact_days if len(missions) == 1 else None,
         review=_figure(
             "review",
@@ -223,7 +234,7 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
             dict(HearingStatus.choices),
             threshold,
         ),
-        hearings_observed=suppression.share(observed, held, threshold),
+        hearings_observed=_observed(raw, ids, hearings, threshold),
         referrals=_figure(
             "referrals",
             _("Referrals and their outcome"),
@@ -232,6 +243,42 @@ def dashboard(raw: Raw, missions: list[Mission], period: Period) -> Dashboard:
             threshold,
         ),
     )
+
+
+def headline(raw: Raw, mission: Mission) -> Headline:
+    """``mission``'s line of the headquarters page, suppressed as its dashboard is."""
+    ids, threshold = {mission.pk}, mission.suppress_below
+    review = suppression.group(_review(raw, ids), threshold)
+    return Headline(
+        mission=mission,
+        open_cases=suppression.count(
+            sum(n for key, n in raw.open_cases.items() if key[0] == mission.pk), threshold
+        ),
+        responses=_response_row(raw, ids, "", str(_("All urgencies")), threshold, mission),
+        contacted_share=_contacted_share(_contacts(raw, [mission]), threshold),
+        review_overdue=review["overdue"],
+        review_never=review["never"],
+        hearings_observed=_observed(
+            raw, ids, _ordered(_sum(raw.hearings, ids), HearingStatus.values), threshold
+        ),
+    )
+
+
+def _review(raw: Raw, ids: set[int]) -> dict[str, int]:
+    return _ordered(_sum(raw.review, ids), ["current", "overdue", "never"])
+
+
+def _contacted_share(contacts: dict[str, int], threshold: int) -> suppression.Share:
+    whole = contacts["contacted"] + contacts["not_contacted"]
+    return suppression.share(contacts["contacted"], whole, threshold)
+
+
+def _observed(
+    raw: Raw, ids: set[int], hearings: dict[str, int], threshold: int
+) -> suppression.Share:
+    """Hearings observed out of those held."""
+    observed = sum(raw.observed[mission_id] for mission_id in ids)
+    return suppression.share(observed, hearings.get(HearingStatus.HELD, 0), threshold)
 
 
 def _top_regions(reach: dict[str, int]) -> dict[str, int]:
@@ -251,25 +298,38 @@ def _responses(
     rows = []
     single = missions[0] if len(missions) == 1 else None
     for code, label in [*Urgency.choices, ("", _("All urgencies"))]:
-        mine = [
-            row
-            for (mission_id, urgency), rows_of in raw.responses.items()
-            if mission_id in ids and (not code or urgency == code)
-            for row in rows_of
-        ]
-        hours = [took for took, _within in mine if took is not None]
-        judged = [within for _took, within in mine if within is not None]
-        rows.append(
-            ResponseRow(
-                label=str(label),
-                cases=suppression.count(len(mine), threshold),
-                within=suppression.share(sum(judged), len(judged), threshold),
-                median=suppression.percentile(hours, 0.5, threshold),
-                p90=suppression.percentile(hours, 0.9, threshold),
-                deadline_hours=single.response_hours(code) if single and code else None,
-            )
-        )
+        rows.append(_response_row(raw, ids, code, str(label), threshold, single))
     return rows
+
+
+def _response_row(
+    raw: Raw,
+    ids: set[int],
+    code: str,
+    label: str,
+    threshold: int,
+    single: Mission | None = None,
+) -> ResponseRow:
+    """First responses to the requests of urgency ``code`` (every urgency when empty)."""
+
+    def mine(key: tuple[Any, ...]) -> bool:
+        return key[0] in ids and (not code or key[1] == code)
+
+    requests = sum(n for key, n in raw.requests.items() if mine(key))
+    judged = sum(n for key, n in raw.judged.items() if mine(key))
+    within = sum(n for key, n in raw.within.items() if mine(key))
+    hours: Counter[float] = Counter()
+    for key, n in raw.response_hours.items():
+        if mine(key):
+            hours[key[2]] += n
+    return ResponseRow(
+        label=label,
+        cases=suppression.count(requests, threshold),
+        within=suppression.share(within, judged, threshold),
+        median=suppression.percentile(hours, 0.5, threshold),
+        p90=suppression.percentile(hours, 0.9, threshold),
+        deadline_hours=single.response_hours(code) if single and code else None,
+    )
 
 
 def _contacts(raw: Raw, missions: list[Mission]) -> dict[str, int]:

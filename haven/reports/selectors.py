@@ -13,14 +13,18 @@ anyone outside it. Only plain operational columns are read: nothing is decrypted
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case as Choose
-from django.db.models import Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Round
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from haven.cases.models import OPEN_STATUSES, Action, Case
@@ -34,6 +38,7 @@ from haven.referrals.models import Referral
 if TYPE_CHECKING:
     from haven.accounts.models import User
 
+T = TypeVar("T")
 DASHBOARD_ROLES = ("admin", "officer", "viewer")
 REGION_CHOICES = 200
 HIGH_RISK = [RiskLevel.HIGH, RiskLevel.CRITICAL]
@@ -42,6 +47,35 @@ SUBJECT_REGION = Coalesce(
     Choose(When(defender__isnull=False, then=F("defender__region")), default=None),
     F("organisation__region"),
     Value(""),
+)
+
+
+class HoursBetween(Func):
+    """Hours from the second datetime column to the first, computed by the database (the
+    dashboard would otherwise turn two datetimes per request into Python objects)."""
+
+    output_field = FloatField()
+    arity = 2
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 24.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+# Response times are read rounded as the dashboard shows them: to a tenth of an hour below
+# two days, to a tenth of a day above.
+RESPONSE_HOURS = HoursBetween("responded_at", "opened_at")
+SHOWN_HOURS = Choose(
+    When(LessThan(RESPONSE_HOURS, 48), then=Round(RESPONSE_HOURS * 10) / 10),
+    default=Round(RESPONSE_HOURS / 2.4) * 2.4,
+    output_field=FloatField(),
 )
 
 
@@ -67,6 +101,16 @@ class Period:
         )
         return start, end
 
+    def month_bounds(self) -> list[tuple[datetime.datetime, datetime.datetime]]:
+        """Each of ``months`` as the instants it starts and ends, in the current time zone."""
+        zone = timezone.get_current_timezone()
+        starts = [
+            datetime.datetime.combine(month, datetime.time.min, tzinfo=zone)
+            for month in self.months()
+        ]
+        ends = [*starts[1:], self.bounds()[1]]
+        return list(zip(starts, ends, strict=True))
+
     def months(self) -> list[datetime.date]:
         months, month = [], self.start.replace(day=1)
         while month <= self.end:
@@ -82,6 +126,24 @@ def dashboard_missions(user: User) -> list[Mission]:
             memberships__user=user, memberships__role__in=DASHBOARD_ROLES
         ).order_by("name")
     )
+
+
+def remembered(
+    user: User, missions: Iterable[Mission], what: str, compute: Callable[[], T]
+) -> tuple[T, datetime.datetime]:
+    """``compute()`` and when it was computed, kept for ``HAVEN_DASHBOARD_CACHE_SECONDS``
+    for this user, these missions and ``what`` (the filters). Only counts are kept, never a
+    name or a note, and only in the cache of the process."""
+    seconds = settings.HAVEN_DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return compute(), timezone.now()
+    scope = repr((user.pk, sorted(mission.pk for mission in missions), what))
+    key = "haven:dashboard:" + hashlib.sha256(scope.encode()).hexdigest()
+    found: tuple[T, datetime.datetime] | None = cache.get(key)
+    if found is None:
+        found = (compute(), timezone.now())
+        cache.set(key, found, seconds)
+    return found
 
 
 def countable_cases(user: User, missions: Iterable[Mission], region: str = "") -> QuerySet[Case]:
@@ -123,14 +185,18 @@ def regions(user: User, missions: Iterable[Mission], threshold: int) -> list[str
 
 @dataclass
 class Raw:
-    """Uncounted-for-display figures: never handed to a template."""
+    """Uncounted-for-display figures: never handed to a template. Every key starts with the
+    mission's id, so ``by_mission`` can split them."""
 
     open_cases: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
     review: Counter[tuple[int, str]] = field(default_factory=Counter)
-    # (mission, urgency) -> [(hours to the first response or None, within the deadline or None)]
-    responses: defaultdict[tuple[int, str], list[tuple[float | None, bool | None]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    # Requests opened in the period by (mission, urgency); those whose response can be judged
+    # (answered, or unanswered past the deadline); those answered within it.
+    requests: Counter[tuple[int, str]] = field(default_factory=Counter)
+    judged: Counter[tuple[int, str]] = field(default_factory=Counter)
+    within: Counter[tuple[int, str]] = field(default_factory=Counter)
+    # (mission, urgency, hours to the first response as shown) -> requests answered so.
+    response_hours: Counter[tuple[int, str, float]] = field(default_factory=Counter)
     contacts: Counter[tuple[int, str]] = field(default_factory=Counter)
     actions: Counter[tuple[int, str, datetime.date]] = field(default_factory=Counter)
     reach: Counter[tuple[int, str]] = field(default_factory=Counter)
@@ -139,6 +205,17 @@ class Raw:
     hearings: Counter[tuple[int, str]] = field(default_factory=Counter)
     observed: Counter[int] = field(default_factory=Counter)
     referrals: Counter[tuple[int, str]] = field(default_factory=Counter)
+
+    def by_mission(self) -> defaultdict[int, Raw]:
+        """The same figures, one ``Raw`` per mission: a headquarters page reads each
+        mission's few rows instead of every mission's rows once per mission."""
+        parts: defaultdict[int, Raw] = defaultdict(Raw)
+        for each in fields(self):
+            counter: Counter[Any] = getattr(self, each.name)
+            for key, value in counter.items():
+                mission_id = key[0] if isinstance(key, tuple) else key
+                getattr(parts[mission_id], each.name)[key] = value
+        return parts
 
 
 def collect(user: User, missions: list[Mission], period: Period) -> Raw:
@@ -172,27 +249,41 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
             raw.contacts[(mission_id, "not_contacted")] += row["n"] - row["recent"]
 
     opened = cases.filter(opened_at__gte=start, opened_at__lt=end)
-    for mission_id, urgency, opened_at, responded_at, due_at in opened.values_list(
-        "mission_id", "urgency", "opened_at", "responded_at", "response_due_at"
+    for row in (
+        opened.annotate(hours=SHOWN_HOURS)
+        .values("mission_id", "urgency", "hours")
+        .annotate(
+            n=Count("pk"),
+            within=Count("pk", filter=Q(responded_at__lte=F("response_due_at"))),
+            # Not answered and the deadline passed: late. Not answered yet and not late yet:
+            # neither within nor outside the deadline.
+            late=Count("pk", filter=Q(responded_at__isnull=True, response_due_at__lt=now)),
+        )
     ):
-        if responded_at is not None:
-            hours = (responded_at - opened_at).total_seconds() / 3600
-            raw.responses[(mission_id, urgency)].append((hours, responded_at <= due_at))
-        elif due_at < now:
-            raw.responses[(mission_id, urgency)].append((None, False))
+        key = (row["mission_id"], row["urgency"])
+        raw.requests[key] += row["n"]
+        raw.within[key] += row["within"]
+        if row["hours"] is None:
+            raw.judged[key] += row["late"]
         else:
-            # Not answered yet, and not late yet: neither within nor outside the deadline.
-            raw.responses[(mission_id, urgency)].append((None, None))
+            raw.judged[key] += row["n"]
+            raw.response_hours[(*key, row["hours"])] += row["n"]
 
+    # By month: a count per month's bounds, so the database compares columns instead of
+    # truncating every action's date.
+    months = period.months()
+    by_month = {
+        f"m{index}": Count("pk", filter=Q(created_at__gte=since, created_at__lt=until))
+        for index, (since, until) in enumerate(period.month_bounds())
+    }
     for row in (
         Action.objects.filter(case__in=cases, created_at__gte=start, created_at__lt=end)
-        .annotate(month=TruncMonth("created_at"))
-        .values("mission_id", "action_type", "month")
-        .annotate(n=Count("pk"))
+        .values("mission_id", "action_type")
+        .annotate(**by_month)
     ):
-        month = row["month"]
-        month = month.date() if isinstance(month, datetime.datetime) else month
-        raw.actions[(row["mission_id"], row["action_type"], month)] += row["n"]
+        for index, month in enumerate(months):
+            if row[f"m{index}"]:
+                raw.actions[(row["mission_id"], row["action_type"], month)] += row[f"m{index}"]
 
     for row in (
         opened.annotate(where=SUBJECT_REGION).values("mission_id", "where").annotate(n=Count("pk"))

@@ -12,8 +12,11 @@ Every number reaches a template through these types, so nothing raw can slip int
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -141,10 +144,19 @@ class Duration:
         return _("%(days)s days") % {"days": round(self.hours / 24, 1)}
 
 
-def percentile(values: list[float], fraction: float, threshold: int) -> Duration:
-    """The ``fraction`` percentile of ``values`` (nearest rank), if there are enough."""
-    if len(values) < threshold:
-        return Duration(None, len(values), threshold)
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return Duration(ordered[rank - 1], len(values), threshold)
+def percentile(
+    values: Iterable[float] | Mapping[float, int], fraction: float, threshold: int
+) -> Duration:
+    """The ``fraction`` percentile (nearest rank) of ``values``, if there are enough.
+
+    ``values`` is the values themselves or how many times each occurs (``{2.5: 3}``), which is
+    how the dashboard reads response times from the database.
+    """
+    counts = values if isinstance(values, Mapping) else Counter(values)
+    cases = sum(counts.values())
+    if cases < threshold:
+        return Duration(None, cases, threshold)
+    rank = max(1, math.ceil(fraction * cases))
+    ordered = sorted(counts)
+    reached = list(accumulate(counts[value] for value in ordered))
+    return Duration(ordered[bisect_left(reached, rank)], cases, threshold)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -48,18 +49,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @leadership
 @require_safe
 def all_missions(request: HttpRequest) -> HttpResponse:
-    """Every mission where the person may see dashboards, each and the total."""
-    missions = selectors.dashboard_missions(acting_user(request))
-    form = _period_form(request, missions)
+    """Every mission where the person may see dashboards, each and the total.
+
+    Counts across every mission take seconds to read, so they are kept a few minutes
+    (``selectors.remembered``) and the page says when they were worked out."""
+    user = acting_user(request)
+    missions = selectors.dashboard_missions(user)
+    threshold = max(mission.suppress_below for mission in missions)
+    regions, _when = selectors.remembered(
+        user, missions, "regions", lambda: selectors.regions(user, missions, threshold)
+    )
+    form = PeriodForm(request.GET or None, regions=regions)
     period = form.period()
-    raw = selectors.collect(acting_user(request), missions, period)
+    raw, as_of = selectors.remembered(
+        user, missions, repr(period), lambda: selectors.collect(user, missions, period)
+    )
+    parts = raw.by_mission()
     return render(
         request,
         "reports/all_missions.html",
         {
             "form": form,
-            "each": [boards.dashboard(raw, [mission], period) for mission in missions],
+            "each": [boards.headline(parts[mission.pk], mission) for mission in missions],
             "board": boards.dashboard(raw, missions, period),
+            "as_of": as_of,
+            "fresh_minutes": max(1, settings.HAVEN_DASHBOARD_CACHE_SECONDS // 60),
         },
     )
 

@@ -4,14 +4,17 @@ reaches them (a count small enough to single someone out, a restricted case, a n
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from haven.accounts.models import Membership
 from haven.cases import services as cases
@@ -87,6 +90,48 @@ def test_suppression_hides_small_counts_and_what_a_total_would_give_away() -> No
     assert suppression.share(3, 4, 5).hidden
     assert suppression.percentile([1.0, 2.0, 3.0, 4.0], 0.5, 5).hidden
     assert suppression.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5, 5).hours == 3.0
+    # The same read from how often each value occurs, as the database hands them over.
+    assert suppression.percentile({4.0: 2, 1.0: 1, 9.0: 2}, 0.5, 5).hours == 4.0
+    assert suppression.percentile({4.0: 2, 1.0: 1, 9.0: 2}, 0.9, 5).hours == 9.0
+    assert suppression.percentile({4.0: 2, 1.0: 2}, 0.5, 5).hidden
+
+
+def test_response_times_and_actions_by_month_are_worked_out_by_the_database(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    """Ten requests answered after 1 to 10 hours, five after three days against a day's
+    deadline, one unanswered and late, one unanswered and not yet due."""
+    opened = _open(mission, officer, "Nairobi", n=17)
+    now = timezone.now()
+    start = now - datetime.timedelta(days=20)
+    answered_after = [*range(1, 11), *[72] * 5, None, None]
+    for case, hours in zip(opened, answered_after, strict=True):
+        due = start + datetime.timedelta(hours=24)
+        if case is opened[-1]:
+            due = now + datetime.timedelta(hours=5)
+        Case.objects.filter(pk=case.pk).update(
+            opened_at=start,
+            response_due_at=due,
+            responded_at=None if hours is None else start + datetime.timedelta(hours=hours),
+        )
+    # Actions in two months: 6 this month, 5 three months ago.
+    recent = timezone.localdate().replace(day=1)
+    earlier = (recent - datetime.timedelta(days=80)).replace(day=1)
+    for case, when in zip(opened[:11], [recent] * 6 + [earlier] * 5, strict=True):
+        action = cases.plan_action(case=case, actor=officer, action_type="capacity_building")
+        moment = datetime.datetime.combine(
+            when, datetime.time(12), tzinfo=timezone.get_current_timezone()
+        )
+        type(action).objects.filter(pk=action.pk).update(created_at=moment)
+    html = signed_in_client(viewer).get(reverse("reports:dashboard")).content.decode()
+    rows = dict(re.findall(r'<th scope="row">([^<]+)</th>((?:<td>.*?</td>)+)</tr>', html))
+    high = re.findall(r"<td>(.*?)</td>", rows["High"])
+    # 17 requests, 1 hour deadline column, then: 10 of 16 judged within (the one not yet
+    # due is not judged), median the 8th of 15 answers, 90th percentile the 14th (72 h).
+    assert high[0] == "17" and high[2:] == ["62\xa0%", "8.0 h", "3.0 days"]
+    cells = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', html)
+    assert (date_format(recent, "M Y"), "6") in cells
+    assert (date_format(earlier, "M Y"), "5") in cells
 
 
 def test_a_viewer_sees_the_dashboard_and_no_count_that_could_single_someone_out(
@@ -178,6 +223,40 @@ def test_a_headquarters_viewer_sees_each_mission_and_the_total(
     with all_queries() as queries:
         client.get(reverse("reports:all_missions"))
     assert queries.count == many  # the queries do not grow with the number of missions
+
+
+def test_the_headquarters_page_keeps_its_counts_five_minutes_and_says_so(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    second = make_mission(name="Embassy two")
+    Membership.objects.create(user=viewer, mission=second, role="viewer")
+    _open(mission, officer, "Nairobi", n=6)
+    client = signed_in_client(viewer)
+
+    def total() -> tuple[str, str]:
+        html = client.get(reverse("reports:all_missions")).content.decode()
+        as_of = re.search(r"Figures as they stood at (\d\d:\d\d)\.", html)
+        assert as_of and "more than 5 minutes old" in html
+        first_total = re.search(r'<th scope="row">Total</th><td>(\w+)</td>', html)
+        assert first_total
+        return first_total.group(1), as_of.group(1)
+
+    def own_dashboard() -> str:
+        html = client.get(reverse("reports:dashboard")).content.decode()
+        match = re.search(r"<strong>(.*?)</strong> open cases today", html)
+        assert match
+        return match.group(1)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = total()
+        assert first[0] == "6"
+    _open(mission, officer, "Nairobi", n=5)
+    with time_machine.travel(start + datetime.timedelta(minutes=4), tick=False):
+        assert total() == first  # the same figures, and the time they stood at
+        assert own_dashboard() == "11"  # one mission's dashboard is always read afresh
+    with time_machine.travel(start + datetime.timedelta(minutes=6), tick=False):
+        assert total()[0] == "11"
 
 
 def test_the_annual_input_keeps_unverified_allegations_apart_and_names_no_one(
