@@ -53,6 +53,8 @@ def _active_membership(request: HttpRequest) -> Membership | None:
     memberships = list(Membership.objects.filter(user=user).select_related("mission"))
     # The mission switcher lists them too: kept for the page instead of asked again.
     request.haven_memberships = memberships  # type: ignore[attr-defined]
+    # And the case scope reads the sections the person works in from them (Case.for_user).
+    user._haven_memberships = memberships  # type: ignore[attr-defined]
     if not memberships:
         return None
     wanted = request.session.get("haven_mission_id")

@@ -91,10 +91,20 @@ class CaseQuerySet(MissionScopedQuerySet):
         )
         # A section reaches the flagged cases of the missions where the member works in it.
         # Most members work in none: then the rule adds nothing to the query.
-        memberships = Membership.objects.filter(user=user).exclude(sections="")
-        if mission is not None:
-            memberships = memberships.filter(mission=mission)
-        for mission_id, sections in memberships.values_list("mission_id", "sections"):
+        # The memberships the request already read (accounts.middleware), else a query.
+        known: list[Membership] | None = getattr(user, "_haven_memberships", None)
+        if known is not None:
+            worked_in = [
+                (membership.mission_id, membership.sections)
+                for membership in known
+                if membership.sections and (mission is None or membership.mission_id == mission.pk)
+            ]
+        else:
+            memberships = Membership.objects.filter(user=user).exclude(sections="")
+            if mission is not None:
+                memberships = memberships.filter(mission=mission)
+            worked_in = list(memberships.values_list("mission_id", "sections"))
+        for mission_id, sections in worked_in:
             for section in sections:
                 allowed |= Q(mission_id=mission_id) & has_code("sections", section)
         return scoped.filter(allowed)
