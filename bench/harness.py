@@ -46,6 +46,26 @@ def throwaway_instance(database_url: str = "", keystore_url: str = "") -> Path:
     return work
 
 
+def existing_instance(var_dir: Path) -> Path:
+    """Set Django up on an instance seeded earlier: its files in ``var_dir``, its databases
+    SQLite there unless HAVEN_DATABASE_URL and HAVEN_KEYSTORE_URL name PostgreSQL ones.
+    Migrations not applied yet are applied; nothing is created or dropped."""
+    if not (var_dir / "keys").is_dir():
+        raise SystemExit(f"{var_dir} holds no Haven instance (no keys folder).")
+    sys.path.insert(0, str(ROOT))
+    os.environ["HAVEN_VAR_DIR"] = str(var_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    for alias in connections:
+        call_command("migrate", database=alias, verbosity=0)
+    return var_dir
+
+
 @contextmanager
 def postgres_databases(server_url: str) -> Iterator[tuple[str, str]]:
     """Create ``haven_bench_<pid>`` and its ``_keys`` twin on the server ``server_url`` names

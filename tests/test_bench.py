@@ -99,3 +99,40 @@ def test_load_over_http_runs_without_errors(report: dict[str, Any]) -> None:
         assert row["requests"] > 0, name
         assert row["errors"] == 0, name
         assert row["ratio_to_bare"] > 0, name
+
+
+def test_an_instance_seeded_earlier_is_benched_and_left_whole(tmp_path: Path) -> None:
+    """``--existing``: the pages measured on data built once, the instance kept afterwards
+    (its keys neither rotated nor destroyed), and a second run on it works too."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HAVEN_")}
+    env |= {"HAVEN_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for step in (
+        ["migrate"],
+        ["migrate", "--database", "keys"],
+        ["seed_scale", "--preset", "tiny"],
+    ):
+        subprocess.run([*manage, *step, "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
+    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--existing", str(tmp_path / "var")]
+    command += ["--repeat", "1", "--skip-load", "--out", str(tmp_path / "out")]
+    command += ["--upload-bytes", str(2**20)]
+    for _run in range(2):
+        finished = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert finished.returncode == 0, finished.stderr[-4000:]
+    report = json.loads(next((tmp_path / "out").glob("*.json")).read_text())
+    assert report["meta"]["data_built_seconds"] is None
+    assert "seeded earlier" in report["meta"]["data"]
+    groups = {row["group"] for row in report["results"]}
+    assert "server time" in groups and "keys" not in groups
+    seeded = subprocess.run(
+        [*manage, "seed_scale", "--preset", "tiny"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "Already complete" in seeded.stdout  # the data is all still there
