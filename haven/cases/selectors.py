@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Case as SqlCase
+from django.db.models import Count, F, Q, QuerySet, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -130,6 +132,49 @@ def _desk_list(rows: QuerySet[Any]) -> DeskList:
     return DeskList(first, first[0].desk_total if first else 0)
 
 
+def _desk_lists(rows: QuerySet[Any], queues: dict[str, _Queue]) -> dict[str, DeskList]:
+    """Several lists over the same rows in one query: each row is flagged per list, ranked
+    within the list in the list's order and counted per list (window functions), and only
+    rows among the first ``DESK_ROWS`` of some list come back. A row in several lists comes
+    once and is shown in each."""
+    annotations: dict[str, Any] = {}
+    shown = Q()
+    for index, queue in enumerate(queues.values()):
+        flag = f"desk_in_{index}"
+        annotations[flag] = SqlCase(When(queue.condition, then=True), default=False)
+        annotations[f"desk_rank_{index}"] = Window(
+            RowNumber(), partition_by=[F(flag)], order_by=[*queue.order]
+        )
+        annotations[f"desk_total_{index}"] = Window(Count("pk"), partition_by=[F(flag)])
+        shown |= Q(**{flag: True, f"desk_rank_{index}__lte": DESK_ROWS})
+    any_list = Q()
+    for queue in queues.values():
+        any_list |= queue.condition
+    found = list(
+        rows.filter(any_list)
+        .prefetch_related(None)
+        .annotate(**annotations)
+        .filter(shown)
+        .order_by()
+    )
+    lists = {}
+    for index, name in enumerate(queues):
+        # A row may come for another list while ranking past this one's first rows.
+        ranked = sorted(
+            (
+                (getattr(row, f"desk_rank_{index}"), row)
+                for row in found
+                if getattr(row, f"desk_in_{index}")
+            ),
+            key=lambda pair: pair[0],
+        )
+        members = [row for rank, row in ranked if rank <= DESK_ROWS]
+        lists[name] = DeskList(
+            members, getattr(members[0], f"desk_total_{index}") if members else 0
+        )
+    return lists
+
+
 def _key_ids(lists: list[DeskList]) -> set[Any]:
     """The data keys the desk's rows are encrypted under: their own and their case's."""
     ids = set()
@@ -155,64 +200,98 @@ def _pending_actions(user: User, mission: Mission) -> QuerySet[Action]:
     )
 
 
-def overdue_cases(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
-    return _with_keys(_open(user, mission).filter(next_contact_on__lt=today)).order_by(
-        "next_contact_on", "pk"
+@dataclass(frozen=True)
+class _Queue:
+    """One list of the desk: which rows it holds and in what order. The list's function
+    and the desk's combined query both read it, so the two cannot drift apart."""
+
+    condition: Q
+    order: tuple[str, ...]
+
+
+def _overdue_cases(today: datetime.date) -> _Queue:
+    return _Queue(Q(next_contact_on__lt=today), ("next_contact_on", "pk"))
+
+
+def _cases_due_today(today: datetime.date) -> _Queue:
+    return _Queue(Q(next_contact_on=today), ("pk",))
+
+
+def _overdue_actions(today: datetime.date) -> _Queue:
+    return _Queue(Q(due_on__lt=today) | Q(next_contact_on__lt=today), ("due_on", "pk"))
+
+
+def _actions_due_today(today: datetime.date) -> _Queue:
+    overdue = _overdue_actions(today).condition
+    return _Queue((Q(due_on=today) | Q(next_contact_on=today)) & ~overdue, ("pk",))
+
+
+def _response_deadlines(now: datetime.datetime) -> _Queue:
+    return _Queue(
+        Q(
+            responded_at__isnull=True,
+            status__in=AWAITING_RESPONSE,
+            response_due_at__lte=now + RESPONSE_WARNING,
+        ),
+        ("response_due_at", "pk"),
     )
+
+
+def _reviews_due(today: datetime.date) -> _Queue:
+    return _Queue(Q(review_due_on__lte=today), ("review_due_on", "pk"))
+
+
+def _quiet_high_risk(mission: Mission, today: datetime.date) -> _Queue:
+    since = today - datetime.timedelta(days=mission.no_contact_days)
+    return _Queue(
+        Q(risk_level__in=HIGH_RISKS)
+        & (Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=since)),
+        ("last_contact_on", "pk"),
+    )
+
+
+def _without_second_officer() -> _Queue:
+    return _Queue(Q(risk_level__in=HIGH_RISKS, second_officer__isnull=True), ("pk",))
+
+
+def _case_queue(user: User, mission: Mission, queue: _Queue) -> QuerySet[Case]:
+    return _with_keys(_open(user, mission).filter(queue.condition)).order_by(*queue.order)
+
+
+def overdue_cases(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
+    return _case_queue(user, mission, _overdue_cases(today))
 
 
 def cases_due_today(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
-    return _with_keys(_open(user, mission).filter(next_contact_on=today)).order_by("pk")
+    return _case_queue(user, mission, _cases_due_today(today))
 
 
 def overdue_actions(user: User, mission: Mission, today: datetime.date) -> QuerySet[Action]:
-    return (
-        _pending_actions(user, mission)
-        .filter(Q(due_on__lt=today) | Q(next_contact_on__lt=today))
-        .order_by("due_on", "pk")
-    )
+    queue = _overdue_actions(today)
+    return _pending_actions(user, mission).filter(queue.condition).order_by(*queue.order)
 
 
 def actions_due_today(user: User, mission: Mission, today: datetime.date) -> QuerySet[Action]:
-    return (
-        _pending_actions(user, mission)
-        .filter(Q(due_on=today) | Q(next_contact_on=today))
-        .exclude(Q(due_on__lt=today) | Q(next_contact_on__lt=today))
-        .order_by("pk")
-    )
+    queue = _actions_due_today(today)
+    return _pending_actions(user, mission).filter(queue.condition).order_by(*queue.order)
 
 
 def response_deadlines(user: User, mission: Mission, now: datetime.datetime) -> QuerySet[Case]:
     """Cases not yet answered whose response deadline passes within a day (or has passed)."""
-    return _with_keys(
-        _open(user, mission).filter(
-            responded_at__isnull=True,
-            status__in=AWAITING_RESPONSE,
-            response_due_at__lte=now + RESPONSE_WARNING,
-        )
-    ).order_by("response_due_at", "pk")
+    return _case_queue(user, mission, _response_deadlines(now))
 
 
 def reviews_due(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
-    return _with_keys(_open(user, mission).filter(review_due_on__lte=today)).order_by(
-        "review_due_on", "pk"
-    )
+    return _case_queue(user, mission, _reviews_due(today))
 
 
 def quiet_high_risk(user: User, mission: Mission, today: datetime.date) -> QuerySet[Case]:
     """Open high- and critical-risk cases with no contact in the mission's "N days"."""
-    since = today - datetime.timedelta(days=mission.no_contact_days)
-    return _with_keys(
-        _open(user, mission)
-        .filter(risk_level__in=HIGH_RISKS)
-        .filter(Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=since))
-    ).order_by("last_contact_on", "pk")
+    return _case_queue(user, mission, _quiet_high_risk(mission, today))
 
 
 def without_second_officer(user: User, mission: Mission) -> QuerySet[Case]:
-    return _with_keys(
-        _open(user, mission).filter(risk_level__in=HIGH_RISKS, second_officer__isnull=True)
-    ).order_by("pk")
+    return _case_queue(user, mission, _without_second_officer())
 
 
 def relocation_due(user: User, mission: Mission, today: datetime.date) -> QuerySet[RelocationTask]:
@@ -240,16 +319,25 @@ def desk(user: User, mission: Mission, *, now: datetime.datetime | None = None) 
     """Everything the desk shows about cases, each list with its first rows and its total."""
     now = now or timezone.now()
     today = timezone.localdate(now)
+    case_lists = _desk_lists(
+        _with_keys(_open(user, mission)),
+        {
+            "overdue_cases": _overdue_cases(today),
+            "due_cases": _cases_due_today(today),
+            "deadlines": _response_deadlines(now),
+            "reviews": _reviews_due(today),
+            "quiet": _quiet_high_risk(mission, today),
+            "no_second": _without_second_officer(),
+        },
+    )
+    action_lists = _desk_lists(
+        _pending_actions(user, mission),
+        {"overdue_actions": _overdue_actions(today), "due_actions": _actions_due_today(today)},
+    )
     lists = {
         "notices": _desk_list(unseen_notices(user, mission)),
-        "overdue_cases": _desk_list(overdue_cases(user, mission, today)),
-        "overdue_actions": _desk_list(overdue_actions(user, mission, today)),
-        "due_cases": _desk_list(cases_due_today(user, mission, today)),
-        "due_actions": _desk_list(actions_due_today(user, mission, today)),
-        "deadlines": _desk_list(response_deadlines(user, mission, now)),
-        "reviews": _desk_list(reviews_due(user, mission, today)),
-        "quiet": _desk_list(quiet_high_risk(user, mission, today)),
-        "no_second": _desk_list(without_second_officer(user, mission)),
+        **case_lists,
+        **action_lists,
         "relocation": _desk_list(relocation_due(user, mission, today)),
     }
     prime_data_keys(_key_ids(list(lists.values())))
