@@ -41,9 +41,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "board": boards.dashboard(raw, [mission], period),
-            "several": len(selectors.dashboard_missions(acting_user(request))) > 1,
+            "several": _dashboard_missions_count(request) > 1,
         },
     )
+
+
+def _dashboard_missions_count(request: HttpRequest) -> int:
+    """How many missions' dashboards the person may see, from the memberships the request
+    already read (accounts.middleware)."""
+    memberships = getattr(request, "haven_memberships", None)
+    if memberships is None:
+        return len(selectors.dashboard_missions(acting_user(request)))
+    return sum(1 for membership in memberships if membership.role in selectors.DASHBOARD_ROLES)
 
 
 @leadership
