@@ -133,46 +133,37 @@ def _desk_list(rows: QuerySet[Any]) -> DeskList:
 
 
 def _desk_lists(rows: QuerySet[Any], queues: dict[str, _Queue]) -> dict[str, DeskList]:
-    """Several lists over the same rows in one query: each row is flagged per list, ranked
-    within the list in the list's order and counted per list (window functions), and only
-    rows among the first ``DESK_ROWS`` of some list come back. A row in several lists comes
-    once and is shown in each."""
+    """Several lists over the same rows in two queries, whatever their number. The first
+    reads, for each row in some list, only its id and per list whether it is in it and its
+    rank in the list's order (window functions); the totals are counted from those. The
+    second reads the rows among the first ``DESK_ROWS`` of some list, each once, however
+    many lists it is shown in."""
     annotations: dict[str, Any] = {}
-    shown = Q()
+    any_list = Q()
     for index, queue in enumerate(queues.values()):
         flag = f"desk_in_{index}"
         annotations[flag] = SqlCase(When(queue.condition, then=True), default=False)
         annotations[f"desk_rank_{index}"] = Window(
             RowNumber(), partition_by=[F(flag)], order_by=[*queue.order]
         )
-        annotations[f"desk_total_{index}"] = Window(Count("pk"), partition_by=[F(flag)])
-        shown |= Q(**{flag: True, f"desk_rank_{index}__lte": DESK_ROWS})
-    any_list = Q()
-    for queue in queues.values():
         any_list |= queue.condition
-    found = list(
-        rows.filter(any_list)
-        .prefetch_related(None)
-        .annotate(**annotations)
-        .filter(shown)
-        .order_by()
-    )
-    lists = {}
-    for index, name in enumerate(queues):
-        # A row may come for another list while ranking past this one's first rows.
-        ranked = sorted(
-            (
-                (getattr(row, f"desk_rank_{index}"), row)
-                for row in found
-                if getattr(row, f"desk_in_{index}")
-            ),
-            key=lambda pair: pair[0],
-        )
-        members = [row for rank, row in ranked if rank <= DESK_ROWS]
-        lists[name] = DeskList(
-            members, getattr(members[0], f"desk_total_{index}") if members else 0
-        )
-    return lists
+    bare = rows.prefetch_related(None).order_by()
+    ranks = bare.filter(any_list).annotate(**annotations).values_list("pk", *annotations)
+    totals = [0] * len(queues)
+    firsts: list[list[tuple[int, Any]]] = [[] for _queue in queues]
+    for pk, *marks in ranks:
+        for index in range(len(queues)):
+            listed, rank = marks[2 * index], marks[2 * index + 1]
+            if listed:
+                totals[index] += 1
+                if rank <= DESK_ROWS:
+                    firsts[index].append((rank, pk))
+    wanted = {pk for first in firsts for _rank, pk in first}
+    found = {row.pk: row for row in bare.filter(pk__in=wanted)} if wanted else {}
+    return {
+        name: DeskList([found[pk] for _rank, pk in sorted(firsts[index])], totals[index])
+        for index, name in enumerate(queues)
+    }
 
 
 def _key_ids(lists: list[DeskList]) -> set[Any]:
