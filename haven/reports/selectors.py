@@ -132,8 +132,9 @@ def remembered(
     user: User, missions: Iterable[Mission], what: str, compute: Callable[[], T]
 ) -> tuple[T, datetime.datetime]:
     """``compute()`` and when it was computed, kept for ``HAVEN_DASHBOARD_CACHE_SECONDS``
-    for this user, these missions and ``what`` (the filters). Only counts are kept, never a
-    name or a note, and only in the cache of the process."""
+    for this user, these missions and ``what`` (the filters). Only figures are kept (counts
+    with their labels, regions and mission names), never a person's name or a note, and only
+    in the cache of the process."""
     seconds = settings.HAVEN_DASHBOARD_CACHE_SECONDS
     if not seconds:
         return compute(), timezone.now()

@@ -9,6 +9,7 @@ import json
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from haven.audit.services import record
@@ -70,17 +71,26 @@ def all_missions(request: HttpRequest) -> HttpResponse:
     )
     form = PeriodForm(request.GET or None, regions=regions)
     period = form.period()
-    raw, as_of = selectors.remembered(
-        user, missions, repr(period), lambda: selectors.collect(user, missions, period)
+
+    def figures() -> tuple[list[boards.Headline], boards.Dashboard]:
+        raw = selectors.collect(user, missions, period)
+        parts = raw.by_mission()
+        return (
+            [boards.headline(parts[mission.pk], mission) for mission in missions],
+            boards.dashboard(raw, missions, period),
+        )
+
+    # Kept as built, labels and all: per language, since some are translated when built.
+    (each, board), as_of = selectors.remembered(
+        user, missions, f"{period!r} {get_language()}", figures
     )
-    parts = raw.by_mission()
     return render(
         request,
         "reports/all_missions.html",
         {
             "form": form,
-            "each": [boards.headline(parts[mission.pk], mission) for mission in missions],
-            "board": boards.dashboard(raw, missions, period),
+            "each": each,
+            "board": board,
             "as_of": as_of,
             "fresh_minutes": max(1, settings.HAVEN_DASHBOARD_CACHE_SECONDS // 60),
         },

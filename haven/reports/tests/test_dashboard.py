@@ -259,6 +259,20 @@ def test_the_headquarters_page_keeps_its_counts_five_minutes_and_says_so(
         assert total()[0] == "11"
 
 
+def test_the_headquarters_figures_kept_in_one_language_are_not_shown_in_another(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    second = make_mission(name="Embassy two")
+    Membership.objects.create(user=viewer, mission=second, role="viewer")
+    _open(mission, officer, "Nairobi", n=6)
+    client = signed_in_client(viewer)
+    url = reverse("reports:all_missions")
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "All urgencies" in english
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Toutes les urgences" in french and "All urgencies" not in french
+
+
 def test_the_annual_input_keeps_unverified_allegations_apart_and_names_no_one(
     mission: Any, officer: Any, viewer: Any
 ) -> None:
