@@ -225,13 +225,18 @@ def test_a_headquarters_viewer_sees_each_mission_and_the_total(
     assert queries.count == many  # the queries do not grow with the number of missions
 
 
-def test_the_headquarters_page_keeps_its_counts_five_minutes_and_says_so(
-    mission: Any, officer: Any, viewer: Any
-) -> None:
+def _viewer_of_two(mission: Any, officer: Any, viewer: Any) -> Any:
+    """``viewer`` signed in, a viewer of a second mission too; six cases in the first."""
     second = make_mission(name="Embassy two")
     Membership.objects.create(user=viewer, mission=second, role="viewer")
     _open(mission, officer, "Nairobi", n=6)
-    client = signed_in_client(viewer)
+    return signed_in_client(viewer)
+
+
+def test_the_headquarters_page_keeps_its_counts_five_minutes_and_says_so(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    client = _viewer_of_two(mission, officer, viewer)
 
     def total() -> tuple[str, str]:
         html = client.get(reverse("reports:all_missions")).content.decode()
@@ -262,10 +267,7 @@ def test_the_headquarters_page_keeps_its_counts_five_minutes_and_says_so(
 def test_the_headquarters_figures_kept_in_one_language_are_not_shown_in_another(
     mission: Any, officer: Any, viewer: Any
 ) -> None:
-    second = make_mission(name="Embassy two")
-    Membership.objects.create(user=viewer, mission=second, role="viewer")
-    _open(mission, officer, "Nairobi", n=6)
-    client = signed_in_client(viewer)
+    client = _viewer_of_two(mission, officer, viewer)
     url = reverse("reports:all_missions")
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "All urgencies" in english
