@@ -23,7 +23,14 @@ from django.utils.translation import gettext_lazy as _
 
 from haven.core.choices import RiskLevel, Urgency
 from haven.core.fields import CodeListField, has_code
-from haven.core.models import CASEWORK_ROLES, Mission, MissionScopedModel, MissionScopedQuerySet
+from haven.core.models import (
+    CASEWORK_ROLES,
+    ChoiceLabels,
+    Mission,
+    MissionScopedModel,
+    MissionScopedQuerySet,
+    memberships_read,
+)
 from haven.core.vocab.mission_actions import MISSION_ACTIONS
 from haven.core.vocab.relocation import RELOCATION_TASKS
 from haven.core.vocab.sections import SECTIONS
@@ -92,7 +99,7 @@ class CaseQuerySet(MissionScopedQuerySet):
         # A section reaches the flagged cases of the missions where the member works in it.
         # Most members work in none: then the rule adds nothing to the query.
         # The memberships the request already read (accounts.middleware), else a query.
-        known: list[Membership] | None = getattr(user, "_haven_memberships", None)
+        known: list[Membership] | None = memberships_read(user)
         if known is not None:
             worked_in = [
                 (membership.mission_id, membership.sections)
@@ -277,7 +284,7 @@ class CaseRow(MissionScopedModel, EncryptedModel):
         abstract = True
 
 
-class StatusChange(models.Model):
+class StatusChange(ChoiceLabels, models.Model):
     """One move of a case through its lifecycle, for the timeline. Codes only, no content."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")

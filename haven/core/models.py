@@ -14,6 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -159,6 +162,13 @@ class Mission(models.Model):
         return int(getattr(self, f"response_hours_{urgency}"))
 
 
+def memberships_read(user: User | AnonymousUser) -> list[Any] | None:
+    """The user's memberships as the workspace gate read them for this request
+    (``accounts.middleware``), or None where nothing read them (commands, services, the API):
+    scopes then ask the database. The same request's rows, so the same answer as a query."""
+    return getattr(user, "_haven_memberships", None)
+
+
 class MissionScopedQuerySet(models.QuerySet):
     """Queries that can only see the missions a user works in."""
 
@@ -171,9 +181,18 @@ class MissionScopedQuerySet(models.QuerySet):
     ) -> Self:
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        scoped = self.filter(
-            mission__memberships__user=user, mission__memberships__role__in=list(roles)
-        )
+        known = memberships_read(user)
+        if known is not None:
+            # The missions as numbers: PostgreSQL plans the join through the mission and its
+            # memberships anew on every query, a few milliseconds each on a busy page.
+            wanted = set(roles)
+            scoped = self.filter(
+                mission_id__in=sorted({m.mission_id for m in known if m.role in wanted})
+            )
+        else:
+            scoped = self.filter(
+                mission__memberships__user=user, mission__memberships__role__in=list(roles)
+            )
         if mission is not None:
             scoped = scoped.filter(mission=mission)
         return scoped
@@ -182,7 +201,30 @@ class MissionScopedQuerySet(models.QuerySet):
 MissionScopedManager = models.Manager.from_queryset(MissionScopedQuerySet)
 
 
-class MissionScopedModel(models.Model):
+class ChoiceLabels:
+    """``get_FOO_display()`` from labels translated once per field and language.
+
+    Django rebuilds a field's whole list of choices and translates every label on each call;
+    a list of fifty cases calls it a few hundred times. Every field with choices in Haven has
+    a fixed list, so its labels only change with the language.
+    """
+
+    _labels: ClassVar[dict[tuple[str, str, str], dict[Any, str]]] = {}
+
+    def _get_FIELD_display(self, field: models.Field) -> Any:
+        key = (field.model._meta.label, field.name, translation.get_language() or "")
+        labels = ChoiceLabels._labels.get(key)
+        if labels is None:
+            labels = {
+                make_hashable(value): force_str(label, strings_only=True)
+                for value, label in field.flatchoices
+            }
+            ChoiceLabels._labels[key] = labels
+        value = getattr(self, field.attname)
+        return labels.get(make_hashable(value), value)
+
+
+class MissionScopedModel(ChoiceLabels, models.Model):
     """Base of every mission-owned domain row."""
 
     mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="+")

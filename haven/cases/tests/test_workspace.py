@@ -351,3 +351,17 @@ def test_relocation_tasks_follow_the_dates_and_reach_the_desk(mission: Any, offi
     )
     page = client.get(case.get_absolute_url()).content.decode()
     assert "After the return" in page and "Follow-up three months after the return" in page
+
+
+def test_case_page_labels_follow_each_requests_language(mission: Any, officer: Any) -> None:
+    """Labels of statuses are kept per language: one language's never reach the next reader."""
+    case = _open(mission, officer)
+    client = signed_in_client(officer)
+    status = "<dt>{}</dt><dd>{}</dd>"
+    for language, label, word in [
+        ("en", "Status", "Received"),
+        ("fr", "État", "Reçue"),
+        ("en", "Status", "Received"),
+    ]:
+        page = client.get(case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+        assert status.format(label, word) in page.content.decode()
