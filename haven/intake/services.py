@@ -113,12 +113,28 @@ def submit(
             _("Send at most %(count)d files with one request.")
             % {"count": settings.HAVEN_ATTACHMENTS_MAX}
         )
+    kind = answers.get("kind", "")
+    if kind not in SubmissionKind.values:
+        raise IntakeError(_("Choose what kind of request this is."))
+    help_wanted = list(answers.get("help_wanted", []))
+    ASSISTANCE.validate_list(help_wanted)
+    # The receipt's memory-hard stretching happens before the transaction: on SQLite the
+    # transaction holds the one write lock, and other senders would queue behind it.
+    passphrase = new_passphrase()
+    receipt = derive(passphrase, mission_id=mission.pk)
     written: list[Path] = []
     keys = router.db_for_write(SubmissionKey)
     try:
         # The request's key (key store) and its rows (data) commit together or not at all.
         with transaction.atomic(using=keys), transaction.atomic():
-            submission, passphrase = _submit(mission=mission, answers=answers, language=language)
+            submission = _submit(
+                mission=mission,
+                answers=answers,
+                language=language,
+                kind=kind,
+                suggested_urgency=suggest_urgency(kind, help_wanted),
+                receipt=receipt,
+            )
             written = _attach(submission, uploads)
     except BaseException:
         for path in written:
@@ -127,28 +143,29 @@ def submit(
     return submission, passphrase
 
 
-def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tuple[Submission, str]:
-    kind = answers.get("kind", "")
-    if kind not in SubmissionKind.values:
-        raise IntakeError(_("Choose what kind of request this is."))
-    help_wanted = list(answers.get("help_wanted", []))
-    ASSISTANCE.validate_list(help_wanted)
+def _submit(
+    *,
+    mission: Mission,
+    answers: dict[str, Any],
+    language: str,
+    kind: str,
+    suggested_urgency: str,
+    receipt: ReceiptKeys,
+) -> Submission:
     try:
         submission_key = new_submission_key(mission)
     except IntakeKey.DoesNotExist:
         raise IntakeError(
             _("This mission cannot receive requests here yet. Use its contact points above.")
         ) from None
-    passphrase = new_passphrase()
-    keys = derive(passphrase, mission_id=mission.pk)
     submission = Submission(
         mission=mission,
         uid=uuid.uuid4(),
         received_on=timezone.localdate(),
         kind=kind,
-        suggested_urgency=suggest_urgency(kind, help_wanted),
-        receipt_lookup=keys.lookup,
-        receipt_public_key=keys.public_key,
+        suggested_urgency=suggested_urgency,
+        receipt_lookup=receipt.lookup,
+        receipt_public_key=receipt.public_key,
         key_id=submission_key.id,
         public_key=bytes(submission_key.public_key),
     )
@@ -157,7 +174,7 @@ def _submit(*, mission: Mission, answers: dict[str, Any], language: str) -> tupl
         submission, json.dumps(payload, default=str).encode("utf-8"), b"submission"
     )
     submission.save(force_insert=True)
-    return submission, passphrase
+    return submission
 
 
 # -- attachments
