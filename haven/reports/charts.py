@@ -1,8 +1,8 @@
 """Bar charts drawn on the server as SVG: no script, no inline style, nothing fetched.
 
-Geometry is worked out here; ``reports/includes/bars.svg.html`` draws it with presentation
-attributes only, which the content security policy allows. Every chart is followed by the
-table of its figures, which is what screen readers and printouts rely on.
+Geometry is worked out here; ``{% bar_chart %}`` (``templatetags/charts.py``) draws it with
+presentation attributes only, which the content security policy allows. Every chart is
+followed by the table of its figures, which is what screen readers and printouts rely on.
 """
 
 from __future__ import annotations

@@ -24,8 +24,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _period_form(request: HttpRequest, missions: list[selectors.Mission]) -> PeriodForm:
+    """The filters, offering the regions with enough cases to show. Which regions those are
+    changes slowly, and reading them counts every case of the missions: kept a few minutes."""
+    user = acting_user(request)
     threshold = max(mission.suppress_below for mission in missions)
-    regions = selectors.regions(acting_user(request), missions, threshold)
+    regions, _when = selectors.remembered(
+        user, missions, "regions", lambda: selectors.regions(user, missions, threshold)
+    )
     return PeriodForm(request.GET or None, regions=regions)
 
 
@@ -65,11 +70,7 @@ def all_missions(request: HttpRequest) -> HttpResponse:
     (``selectors.remembered``) and the page says when they were worked out."""
     user = acting_user(request)
     missions = selectors.dashboard_missions(user)
-    threshold = max(mission.suppress_below for mission in missions)
-    regions, _when = selectors.remembered(
-        user, missions, "regions", lambda: selectors.regions(user, missions, threshold)
-    )
-    form = PeriodForm(request.GET or None, regions=regions)
+    form = _period_form(request, missions)
     period = form.period()
 
     def figures() -> tuple[list[boards.Headline], boards.Dashboard]:

@@ -318,3 +318,51 @@ def test_the_annual_input_keeps_unverified_allegations_apart_and_names_no_one(
     for text in (page, json.dumps(data), body):
         assert CANARY not in text
         assert "no consent" not in text
+
+
+def test_chart_draws_no_bar_for_a_hidden_count_and_escapes_every_text() -> None:
+    from django.template import Context, Template
+
+    from haven.reports.charts import bars
+
+    chart = bars(
+        "Cases <b>& more</b>",
+        [
+            ("Land & <i>territory</i>", suppression.count(12, 5)),
+            ("Few", suppression.count(2, 5)),
+            ("None", suppression.count(0, 5)),
+        ],
+    )
+    html = Template("{% load charts %}{% bar_chart chart key %}").render(
+        Context({"chart": chart, "key": "x<y"})
+    )
+    assert "<b>" not in html and "<i>" not in html and "x<y" not in html
+    assert "Cases &lt;b&gt;&amp; more&lt;/b&gt;" in html
+    assert "Land &amp; &lt;i&gt;territory&lt;/i&gt;" in html
+    # One bar: the count of 12. The hidden one shows its sentence and no bar; zero, no bar.
+    assert html.count("<rect ") == 1
+    assert re.search(r'class="chart-value chart-hidden">fewer than 5</text>', html)
+    assert re.search(r'class="chart-value">12</text>', html)
+    assert html.count('class="chart-label"') == 3
+
+
+def test_the_regions_offered_are_kept_a_few_minutes_while_the_figures_stay_current(
+    mission: Any, officer: Any, viewer: Any
+) -> None:
+    client = signed_in_client(viewer)
+    _open(mission, officer, "Nairobi", n=5)
+
+    def offered_and_open() -> tuple[bool, str]:
+        html = client.get(reverse("reports:dashboard")).content.decode()
+        match = re.search(r"<strong>(.*?)</strong> open cases today", html)
+        assert match
+        return '<option value="Kisumu"' in html, match.group(1)
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert offered_and_open() == (False, "5")
+    _open(mission, officer, "Kisumu", n=5)
+    with time_machine.travel(start + datetime.timedelta(minutes=4), tick=False):
+        assert offered_and_open() == (False, "10")
+    with time_machine.travel(start + datetime.timedelta(minutes=6), tick=False):
+        assert offered_and_open() == (True, "10")
