@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as SqlCase
-from django.db.models import Count, F, Q, QuerySet, When, Window
+from django.db.models import Count, F, Q, QuerySet, When, Window, prefetch_related_objects
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -352,6 +352,14 @@ def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> di
 
 
 # -- one case
+
+
+def prime_case_keys(case: Case) -> None:
+    """The data keys of the case, its subject and the others concerned, in one query: each
+    would otherwise fetch its own as the page first reads it."""
+    prefetch_related_objects([case], "linked_defenders")  # read once, for the page too
+    concerned = [case.defender, case.organisation, *case.linked_defenders.all()]
+    prime_data_keys([case.data_key_id, *(row.data_key_id for row in concerned if row)])
 
 
 def timeline(case: Case) -> list[dict[str, Any]]:

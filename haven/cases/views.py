@@ -210,6 +210,7 @@ def _conversation(case: Case) -> list[dict[str, Any]]:
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     user = acting_user(request)
+    selectors.prime_case_keys(case)
     record_read(actor=user, mission=active_mission(request), obj=case)
     Notice.objects.filter(case=case, user=user, seen_at__isnull=True).update(seen_at=timezone.now())
     entries = selectors.timeline(case) + _conversation(case)
