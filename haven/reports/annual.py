@@ -32,7 +32,7 @@ from haven.referrals.models import Referral, ReferralStatus
 from haven.registry.consent import in_force
 from haven.registry.models import ConsentRecord
 from haven.reports import suppression
-from haven.reports.selectors import SUBJECT_REGION, countable_cases
+from haven.reports.selectors import SUBJECT_REGION, countable_cases, with_subject
 
 if TYPE_CHECKING:
     from haven.accounts.models import User
@@ -156,7 +156,8 @@ def annual_report(user: User, mission: Mission, year: int) -> AnnualReport:
     )
     by_region = Counter(
         dict(
-            opened.annotate(where=SUBJECT_REGION)
+            with_subject(opened)
+            .annotate(where=SUBJECT_REGION)
             .values("where")
             .annotate(n=Count("pk"))
             .values_list("where", "n")

@@ -26,12 +26,11 @@ from django.db.models import (
     CharField,
     Count,
     F,
+    FilteredRelation,
     FloatField,
     Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -45,7 +44,6 @@ from haven.core.models import Mission
 from haven.core.vocab.work_focus import WORK_FOCUS
 from haven.monitoring.models import Hearing
 from haven.referrals.models import Referral
-from haven.registry.models import Defender, Organisation
 
 if TYPE_CHECKING:
     from haven.accounts.models import User
@@ -56,15 +54,26 @@ REGION_CHOICES = 200
 HIGH_RISK = [RiskLevel.HIGH, RiskLevel.CRITICAL]
 
 
-def _subject_column(column: str) -> Coalesce:
-    """A case's subject's ``column``: its defender's, else its organisation's (a case has one
-    or the other), as plain text. Each is read by primary key: with joins, PostgreSQL hashed
-    every organisation of every mission to count one mission's cases."""
-    return Coalesce(
-        Subquery(Defender.objects.filter(pk=OuterRef("defender_id")).order_by().values(column)),
-        Subquery(
-            Organisation.objects.filter(pk=OuterRef("organisation_id")).order_by().values(column)
+def with_subject(rows: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases joined to their defender or organisation, in the case's own mission (services
+    refuse any other). With the mission in the join the database reads one mission's subjects
+    through its index: joined on the key alone, PostgreSQL hashed all 20,000 organisations
+    of 200 missions to count one mission's cases, and read by key one row at a time, it took
+    four times as long for all 200 missions."""
+    return rows.annotate(
+        subject_defender=FilteredRelation("defender", condition=Q(defender__mission=F("mission"))),
+        subject_organisation=FilteredRelation(
+            "organisation", condition=Q(organisation__mission=F("mission"))
         ),
+    )
+
+
+def _subject_column(column: str) -> Coalesce:
+    """A case's subject's ``column`` as plain text, on rows from ``with_subject``: its
+    defender's, else its organisation's (a case has one or the other)."""
+    return Coalesce(
+        Choose(When(defender__isnull=False, then=F(f"subject_defender__{column}")), default=None),
+        F(f"subject_organisation__{column}"),
         Value(""),
         output_field=CharField(),
     )
@@ -194,7 +203,7 @@ def regions(user: User, missions: Iterable[Mission], threshold: int) -> list[str
     """The regions offered by the filter: those with at least ``threshold`` cases (a region
     of fewer would show nothing but "fewer than"), the busiest ``REGION_CHOICES``, by name."""
     found = (
-        countable_cases(user, missions)
+        with_subject(countable_cases(user, missions))
         .annotate(where=SUBJECT_REGION)
         .exclude(where="")
         .values("where")
@@ -312,7 +321,10 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
                 raw.actions[(row["mission_id"], row["action_type"], month)] += row[f"m{index}"]
 
     for row in (
-        opened.annotate(where=SUBJECT_REGION).values("mission_id", "where").annotate(n=Count("pk"))
+        with_subject(opened)
+        .annotate(where=SUBJECT_REGION)
+        .values("mission_id", "where")
+        .annotate(n=Count("pk"))
     ):
         raw.reach[(row["mission_id"], row["where"])] += row["n"]
         raw.opened[row["mission_id"]] += row["n"]
@@ -321,7 +333,10 @@ def collect(user: User, missions: list[Mission], period: Period) -> Raw:
     # case counts once for each code in its list.
     known = set(WORK_FOCUS.codes)
     for row in (
-        opened.annotate(focus=SUBJECT_FOCUS).values("mission_id", "focus").annotate(n=Count("pk"))
+        with_subject(opened)
+        .annotate(focus=SUBJECT_FOCUS)
+        .values("mission_id", "focus")
+        .annotate(n=Count("pk"))
     ):
         for code in row["focus"].split(","):
             if code in known:
