@@ -123,10 +123,10 @@ def _peak_rss() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def server_memory_for_upload(answers: dict[str, str], data: bytes) -> dict[str, Any]:
-    """Send one portal request with a file through Django's WSGI handler, the body read from
-    a file on disk as a server reads a socket, and measure the server side only: the Python
-    allocations' peak (tracemalloc) and the growth of the process's peak resident size."""
+def server_memory_for_upload(answers: dict[str, str], data: bytes | None) -> dict[str, Any]:
+    """Send one portal request with a file (or none) through Django's WSGI handler, the body
+    read from a file on disk as a server reads a socket, and measure the server side only: the
+    Python allocations' peak (tracemalloc) and the growth of the process's peak resident size."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.handlers.wsgi import WSGIHandler
     from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
@@ -153,11 +153,11 @@ def server_memory_for_upload(answers: dict[str, str], data: bytes) -> dict[str, 
     ).decode()
     cookie = next(v for k, v in captured["headers"] if k == "Set-Cookie").split(";")[0]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    upload = SimpleUploadedFile("big.bin", data)
+    files = [SimpleUploadedFile("big.bin", data)] if data is not None else []
     payload = encode_multipart(
-        BOUNDARY, {**answers, "csrfmiddlewaretoken": token, "attachments": [upload]}
+        BOUNDARY, {**answers, "csrfmiddlewaretoken": token, "attachments": files}
     )
-    del upload
+    del files
     with tempfile.TemporaryFile() as body:
         body.write(payload)
         size = len(payload)

@@ -405,35 +405,61 @@ def portal_weights(bench: Bench) -> list[dict[str, Any]]:
 
 @scenario("memory")
 def large_upload(bench: Bench) -> list[dict[str, Any]]:
-    """One upload of 100 MB through the portal's handler, or of the largest file the portal
-    accepts when its cap (HAVEN_UPLOAD_MAX_BYTES) is lower; and the 100 MB one refused."""
+    """What a portal request with one large file costs in memory. Files are encrypted to disk
+    as they arrive, so the cost must not grow with the file. Every accepted request also
+    derives its receipt's keys with Argon2id, whose working memory (64 MiB at the production
+    cost) comes and goes whatever the files: the same request with no file is measured first,
+    and the file's own cost is the growth beyond it.
+
+    The 100 MB file is sent with the portal's cap raised to take it (a mission may raise
+    HAVEN_UPLOAD_MAX_BYTES); when the configured cap is lower, it is also sent at that cap
+    and must be refused."""
     from django.conf import settings
+    from django.test import override_settings
 
     cap = int(settings.HAVEN_UPLOAD_MAX_BYTES)
-    sizes = [UPLOAD_BYTES] if cap >= UPLOAD_BYTES else [cap - 4096, UPLOAD_BYTES]
-    if bench.options.upload_bytes:
-        sizes = [bench.options.upload_bytes]
-    rows = []
-    for size in sizes:
-        head = b"\x00\x00\x00\x18ftypmp42"  # a video, kept as sent
-        filler = os.urandom(2048)
-        body = (head + filler * (size // len(filler) + 1))[:size]
+    size = bench.options.upload_bytes or UPLOAD_BYTES
+    head = b"\x00\x00\x00\x18ftypmp42"  # a video, kept as sent
+    filler = os.urandom(2048)
+    body = (head + filler * (size // len(filler) + 1))[:size]
+    without = server_memory_for_upload(bench.answers, None)
+    rows: list[dict[str, Any]] = [
+        {
+            "scenario": "portal request with no file (the receipt's Argon2id)",
+            "upload_cap_bytes": cap,
+            **without,
+            "goal": "(measured: what every accepted request costs, the baseline below)",
+            "pass": None,
+        }
+    ]
+    with override_settings(HAVEN_UPLOAD_MAX_BYTES=max(cap, size)):
         measured = server_memory_for_upload(bench.answers, body)
-        del body
-        refused = size > cap
+    growth = round(measured["rss_growth_mib"] - without["rss_growth_mib"], 2)
+    rows.append(
+        {
+            "scenario": f"portal upload of {size / 2**20:.1f} MB",
+            "upload_cap_bytes": max(cap, size),
+            **measured,
+            "growth_beyond_request_mib": growth,
+            "goal": f"growth beyond the request without a file ≤ {UPLOAD_GROWTH_MIB:.0f} MB,"
+            " accepted",
+            "pass": bool(measured["accepted"])
+            and growth <= UPLOAD_GROWTH_MIB
+            and measured["python_peak_mib"] <= UPLOAD_GROWTH_MIB,
+        }
+    )
+    if cap < size:
+        refused = server_memory_for_upload(bench.answers, body)
         rows.append(
             {
-                "scenario": f"portal upload of {size / 2**20:.1f} MB"
-                + (" (over the cap: refused)" if refused else ""),
+                "scenario": f"portal upload of {size / 2**20:.1f} MB over the configured cap",
                 "upload_cap_bytes": cap,
-                **measured,
-                "goal": f"peak growth ≤ {UPLOAD_GROWTH_MIB:.0f} MB"
-                + ("" if refused else ", accepted"),
-                "pass": measured["rss_growth_mib"] <= UPLOAD_GROWTH_MIB
-                and measured["python_peak_mib"] <= UPLOAD_GROWTH_MIB
-                and measured["accepted"] != refused,
+                **refused,
+                "goal": "refused, peak growth ≤ 64 MB",
+                "pass": not refused["accepted"] and refused["rss_growth_mib"] <= UPLOAD_GROWTH_MIB,
             }
         )
+    del body
     return rows
 
 
@@ -693,9 +719,16 @@ def measure_text(row: dict[str, Any]) -> str:
     if "scripts" in row:
         return f"{row['bytes'] / 1024:.1f} KiB, {row['scripts']} scripts"
     if "rss_growth_mib" in row:
+        beyond = row.get("growth_beyond_request_mib")
         return (
-            f"RSS peak growth {row['rss_growth_mib']:.1f} MiB, Python peak"
-            f" {row['python_peak_mib']:.1f} MiB, {'accepted' if row['accepted'] else 'refused'}"
+            f"RSS peak growth {row['rss_growth_mib']:.1f} MiB"
+            + (
+                f" ({beyond:.1f} MiB beyond the request without a file)"
+                if beyond is not None
+                else ""
+            )
+            + f", Python peak {row['python_peak_mib']:.1f} MiB,"
+            f" {'accepted' if row['accepted'] else 'refused'}"
             f" (cap {row['upload_cap_bytes'] / 2**20:.0f} MB)"
         )
     if "keys_per_second" in row:

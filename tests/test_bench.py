@@ -74,8 +74,11 @@ def test_portal_pages_are_weighed_in_every_language(report: dict[str, Any]) -> N
 
 
 def test_upload_memory_rotation_and_destruction_are_measured(report: dict[str, Any]) -> None:
-    (upload,) = _rows(report, "memory")
-    assert upload["accepted"] and upload["status"].startswith("200")
+    without, upload = _rows(report, "memory")  # 2 MB: under the cap, so nothing refused
+    assert without["accepted"] and upload["accepted"] and upload["status"].startswith("200")
+    assert upload["growth_beyond_request_mib"] == round(
+        upload["rss_growth_mib"] - without["rss_growth_mib"], 2
+    )
     rotation, destruction = _rows(report, "keys")
     assert rotation["keys"] > 0 and rotation["keys_per_second"] > 0
     assert destruction["data_keys"] > 0 and destruction["seconds"] > 0
