@@ -259,7 +259,8 @@ HAVEN_SESSION_ABSOLUTE = timedelta(hours=12)
 HAVEN_REAUTH_WINDOW = timedelta(minutes=5)
 
 # The headquarters dashboard (every mission of a viewer) keeps its counts this long in the
-# cache of the process: reading every mission's rows at each visit would take seconds.
+# cache of the process: reading every mission's rows at each visit would take seconds. Both
+# dashboards keep the regions their filter offers this long too.
 HAVEN_DASHBOARD_CACHE_SECONDS = 300
 
 # Lockout per username, never per address: behind Tor every visitor shares one address.
