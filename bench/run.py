@@ -720,6 +720,8 @@ def measure_text(row: dict[str, Any]) -> str:
         return f"{row['bytes'] / 1024:.1f} KiB, {row['scripts']} scripts"
     if "rss_growth_mib" in row:
         beyond = row.get("growth_beyond_request_mib")
+        if beyond is not None:
+            beyond = round(beyond, 1) or 0.0  # noise below zero shows as 0.0, not -0.0
         return (
             f"RSS peak growth {row['rss_growth_mib']:.1f} MiB"
             + (
