@@ -18,6 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from haven.accounts.models import User
+from haven.accounts.selectors import account_notices
 from haven.cases.extensions import extra_timeline
 from haven.cases.models import (
     AWAITING_RESPONSE,
@@ -348,6 +349,8 @@ def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> di
         "reviews": reviews_due(user, mission, today).filter(mine).count(),
         "quiet": quiet_high_risk(user, mission, today).filter(mine).count(),
         "notices": unseen_notices(user, mission).count(),
+        # Administrators: changes to someone's access made by another (accounts.AccountNotice).
+        "account_notices": account_notices(user, mission).count(),
     }
 
 
