@@ -75,6 +75,10 @@ def test_other_admin_sees_a_one_time_password_on_the_desk_and_no_one_else_does(
     for user in (team.otto, team.vic, team.oz):
         assert OTP not in signed_in_client(user).get(reverse("core:desk")).content.decode()
     assert AccountNotice.objects.get().recipient == team.bea
+    # In the reader's language.
+    french = signed_in_client(team.bea)
+    french.post("/desk/language/", {"language": "fr", "next": "/desk/"})
+    assert "ada-actor a délivré un mot de passe à usage unique à otto-subject" in _panel(french)
 
 
 def test_second_factors_removed_and_new_admins_show_on_the_desk(team: Team) -> None:
