@@ -337,7 +337,8 @@ def desk(user: User, mission: Mission, *, now: datetime.datetime | None = None) 
 
 
 def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> dict[str, int]:
-    """The numbers of the daily digest: counts only, for the cases the user works on."""
+    """The numbers of the daily digest: counts only, for the cases the user works on, and
+    for administrators the changes to people's access made by another administrator."""
     today = timezone.localdate(now)
     mine = Q(owner=user) | Q(second_officer=user)
     return {
