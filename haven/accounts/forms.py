@@ -117,6 +117,10 @@ class MissionSwitchForm(forms.Form):
     mission = forms.IntegerField(min_value=1, max_value=2**53)
 
 
+class DismissNoticeForm(forms.Form):
+    notice = forms.IntegerField(min_value=1, max_value=2**53)
+
+
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 

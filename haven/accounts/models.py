@@ -180,3 +180,53 @@ class DestructionToken(models.Model):
 
     def __str__(self) -> str:
         return f"destruction token {self.pk}"
+
+
+class AccountNoticeKind(models.TextChoices):
+    ONE_TIME_PASSWORD = "one_time_password", _("issued a one-time password")
+    MFA_RESET = "mfa_reset", _("removed the second factors")
+    MADE_ADMIN = "made_admin", _("made an administrator")
+
+
+class AccountNoticeQuerySet(models.QuerySet):
+    def for_user(self, user: User, *, mission: Mission) -> AccountNoticeQuerySet:
+        """A person sees and dismisses only the notices addressed to them, in ``mission``."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user, mission=mission)
+
+    def unread(self) -> AccountNoticeQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+
+class AccountNotice(models.Model):
+    """That someone changed a member's access in a way that could hand over an account: a
+    one-time password, second factors removed, a new administrator. One row per other
+    administrator of the mission, so a rogue or coerced administrator cannot do it unseen.
+
+    Operational data only (who, to whom, what, when): never a password or a code.
+    """
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("what happened"), max_length=20, choices=AccountNoticeKind.choices)
+    # None: the operator of the server, from the command line.
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = models.Manager.from_queryset(AccountNoticeQuerySet)()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at", "-pk"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["recipient", "mission", "dismissed_at"], name="account_notice_desk"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.pk})"

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from haven.accounts.models import ApiToken, Membership, User
+from haven.accounts.models import AccountNotice, ApiToken, Membership, User
 from haven.core.models import Mission
 
 
@@ -63,3 +63,13 @@ def has_security_key(user: User) -> bool:
 def member_counts(mission: Mission) -> dict[str, int]:
     rows = Membership.objects.filter(mission=mission).values("role").annotate(n=Count("id"))
     return {row["role"]: row["n"] for row in rows}
+
+
+def account_notices(user: User, mission: Mission) -> QuerySet[AccountNotice]:
+    """The notices about others' access still on ``user``'s desk in ``mission``, newest first."""
+    return (
+        AccountNotice.objects.for_user(user, mission=mission)
+        .unread()
+        .select_related("actor", "subject")
+        .order_by("-created_at", "-pk")
+    )

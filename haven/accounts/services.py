@@ -1,7 +1,9 @@
 """Every write about staff: accounts, memberships, second factors, sessions and API tokens.
 
 Each function names its actor and mission, runs in one transaction and records an audit
-event. Refusals raise ``AccountError`` with a message a person can act on.
+event. Refusals raise ``AccountError`` with a message a person can act on. A change that could
+hand an account to someone (a one-time password, second factors removed, a new administrator)
+leaves a notice for every other administrator, in the same transaction (``_notify_admins``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from haven.accounts.models import ApiToken, Membership, Role, TokenScope, User
+from haven.accounts.models import (
+    AccountNotice,
+    AccountNoticeKind,
+    ApiToken,
+    Membership,
+    Role,
+    TokenScope,
+    User,
+)
 from haven.audit.services import record
 from haven.core.models import Mission
 from haven.core.vocab.sections import SECTIONS
@@ -70,6 +80,10 @@ def add_staff_user(
             obj=membership,
             fields=["username", "email", "role"],
         )
+        if role == Role.ADMIN:
+            _notify_admins(
+                actor=actor, missions=[mission], subject=user, kind=AccountNoticeKind.MADE_ADMIN
+            )
     return NewAccount(user=user, membership=membership, one_time_password=password)
 
 
@@ -84,6 +98,10 @@ def grant_membership(*, actor: User | None, mission: Mission, user: User, role: 
         if not created:
             raise AccountError(_("This person is already a member of the mission."))
         record(action="member.added", actor=actor, mission=mission, obj=membership, fields=["role"])
+        if role == Role.ADMIN:
+            _notify_admins(
+                actor=actor, missions=[mission], subject=user, kind=AccountNoticeKind.MADE_ADMIN
+            )
     return membership
 
 
@@ -129,6 +147,13 @@ def change_role(
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         if role != Role.ADMIN:
             _refuse_losing_last_admin(membership)
+        elif membership.role != Role.ADMIN:
+            _notify_admins(
+                actor=actor,
+                missions=[membership.mission],
+                subject=membership.user,
+                kind=AccountNoticeKind.MADE_ADMIN,
+            )
         membership.role = role
         if sees_identity_tags is not None:
             membership.sees_identity_tags = sees_identity_tags
@@ -181,6 +206,60 @@ def _refuse_without_authority_over(actor: User | None, user: User) -> None:
         )
 
 
+def _missions_of(user: User) -> list[Mission]:
+    """Every mission of ``user``: a password or a second factor opens all of them."""
+    return list(Mission.objects.filter(memberships__user=user).order_by("pk"))
+
+
+def _notify_admins(
+    *, actor: User | None, missions: list[Mission], subject: User, kind: AccountNoticeKind
+) -> int:
+    """Leave a notice of ``kind`` for every administrator of ``missions`` but ``actor`` and
+    ``subject``; call inside the transaction of the change. Returns how many were left.
+
+    The subject is left out too: whoever now holds their new password could dismiss it."""
+    admins = (
+        Membership.objects.filter(mission__in=missions, role=Role.ADMIN, user__is_active=True)
+        .exclude(user=subject)
+        .values_list("mission_id", "user_id")
+    )
+    notices = [
+        AccountNotice(
+            mission_id=mission_id, recipient_id=user_id, kind=kind, actor=actor, subject=subject
+        )
+        for mission_id, user_id in admins
+        if actor is None or user_id != actor.pk
+    ]
+    AccountNotice.objects.bulk_create(notices)
+    return len(notices)
+
+
+def dismiss_account_notice(*, actor: User, mission: Mission, notice_id: int) -> AccountNotice:
+    """Mark a notice addressed to ``actor`` in ``mission`` as read, so it leaves their desk.
+
+    Anyone else's notice is as unknown as one that does not exist."""
+    with transaction.atomic():
+        notice = (
+            AccountNotice.objects.for_user(actor, mission=mission)
+            .select_for_update()
+            .filter(pk=notice_id)
+            .first()
+        )
+        if notice is None:
+            raise AccountError(_("This notice is not on your desk any more."))
+        if notice.dismissed_at is None:
+            notice.dismissed_at = timezone.now()
+            notice.save(update_fields=["dismissed_at"])
+            record(
+                action="account_notice.dismissed",
+                actor=actor,
+                mission=mission,
+                obj=notice,
+                fields=["dismissed_at"],
+            )
+    return notice
+
+
 def issue_one_time_password(*, actor: User | None, membership: Membership) -> str:
     """Replace a member's password with a one-time one; administrators never choose it."""
     _refuse_without_authority_over(actor, membership.user)
@@ -198,6 +277,12 @@ def issue_one_time_password(*, actor: User | None, membership: Membership) -> st
             mission=membership.mission,
             obj=user,
             fields=["password"],
+        )
+        _notify_admins(
+            actor=actor,
+            missions=_missions_of(user),
+            subject=user,
+            kind=AccountNoticeKind.ONE_TIME_PASSWORD,
         )
     return password
 
@@ -328,6 +413,9 @@ def reset_mfa(*, actor: User | None, membership: Membership) -> None:
             mission=membership.mission,
             obj=user,
             fields=["totp_device", "recovery_codes", "security_keys"],
+        )
+        _notify_admins(
+            actor=actor, missions=_missions_of(user), subject=user, kind=AccountNoticeKind.MFA_RESET
         )
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("mission/", views.switch_mission, name="switch_mission"),
     path("mission/settings/", views.mission_settings, name="mission_settings"),
+    path("notices/dismiss/", views.notice_dismiss, name="notice_dismiss"),
     path("members/", views.members, name="members"),
     path("members/new/", views.member_add, name="member_add"),
     path("members/<int:membership_id>/", views.member_detail, name="member"),

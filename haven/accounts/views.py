@@ -239,6 +239,24 @@ def mission_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/mission_settings.html", {"form": form})
 
 
+@requires_role("admin")
+@require_POST
+def notice_dismiss(request: HttpRequest) -> HttpResponse:
+    """Take a notice about someone's access off the desk: the person's own notices only."""
+    form = forms.DismissNoticeForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        services.dismiss_account_notice(
+            actor=cast(User, request.user),
+            mission=request.membership.mission,  # type: ignore[attr-defined]
+            notice_id=form.cleaned_data["notice"],
+        )
+    except services.AccountError:
+        raise Http404 from None
+    return redirect("core:desk")
+
+
 # -- members (administrators of the active mission) -----------------------------------------
 
 

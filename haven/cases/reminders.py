@@ -116,6 +116,16 @@ def digest_text(counts: dict[str, int]) -> str:
         )
         % {"count": counts["notices"]},
     ]
+    if counts.get("account_notices"):
+        # Only administrators get these: the others would read a line that never concerns them.
+        lines.append(
+            ngettext(
+                "%(count)d change to someone's access waits on your desk.",
+                "%(count)d changes to people's access wait on your desk.",
+                counts["account_notices"],
+            )
+            % {"count": counts["account_notices"]}
+        )
     return "\n".join(
         [
             _("In Haven today:"),

@@ -18,6 +18,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from haven.accounts.models import User
+from haven.accounts.selectors import account_notices
 from haven.cases.extensions import extra_timeline
 from haven.cases.models import (
     AWAITING_RESPONSE,
@@ -336,7 +337,8 @@ def desk(user: User, mission: Mission, *, now: datetime.datetime | None = None) 
 
 
 def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> dict[str, int]:
-    """The numbers of the daily digest: counts only, for the cases the user works on."""
+    """The numbers of the daily digest: counts only, for the cases the user works on, and
+    for administrators the changes to people's access made by another administrator."""
     today = timezone.localdate(now)
     mine = Q(owner=user) | Q(second_officer=user)
     return {
@@ -348,6 +350,8 @@ def digest_counts(user: User, mission: Mission, *, now: datetime.datetime) -> di
         "reviews": reviews_due(user, mission, today).filter(mine).count(),
         "quiet": quiet_high_risk(user, mission, today).filter(mine).count(),
         "notices": unseen_notices(user, mission).count(),
+        # Administrators: changes to someone's access made by another (accounts.AccountNotice).
+        "account_notices": account_notices(user, mission).count(),
     }
 
 

@@ -4,8 +4,6 @@ are reached through the cases the user may see."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -22,6 +20,7 @@ from haven.accounts.decorators import reauthenticate
 from haven.audit.services import record_read
 from haven.cases import selectors as case_selectors
 from haven.cases.models import Case
+from haven.core import csvfile
 from haven.core.access import public, requires_role
 from haven.core.http import acting_user, active_mission, apply_errors, form_page, posted
 from haven.monitoring import calendar, forms, selectors, services
@@ -342,11 +341,8 @@ def reprisal_register(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     else:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=selectors.REGISTER_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        body = csvfile.records_text(selectors.REGISTER_FIELDS, rows)
+        response = HttpResponse(body, content_type=csvfile.CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="reprisal-register-{stamp}.{fmt}"'
     return response
 

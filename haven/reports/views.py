@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from django.conf import settings
@@ -13,6 +11,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from haven.audit.services import record
+from haven.core import csvfile
 from haven.core.access import requires_role
 from haven.core.http import acting_user, active_mission
 from haven.reports import annual, selectors
@@ -20,7 +19,6 @@ from haven.reports import dashboard as boards
 from haven.reports.forms import PeriodForm, YearForm
 
 leadership = requires_role(*selectors.DASHBOARD_ROLES)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _period_form(request: HttpRequest, missions: list[selectors.Mission]) -> PeriodForm:
@@ -110,13 +108,6 @@ def annual_page(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/annual.html", {"form": form, "report": _report(request)})
 
 
-def _cell(value: object) -> object:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 @leadership
 @require_safe
 def annual_export(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -133,9 +124,9 @@ def annual_export(request: HttpRequest, fmt: str) -> HttpResponse:
         body = json.dumps(report.as_json(), ensure_ascii=False, indent=1)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     else:
-        out = io.StringIO()
-        csv.writer(out).writerows([[_cell(v) for v in line] for line in report.as_rows()])
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            csvfile.rows_text(report.as_rows()), content_type=csvfile.CONTENT_TYPE
+        )
     name = f"human-rights-report-input-{report.mission.slug}-{report.year}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

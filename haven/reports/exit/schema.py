@@ -132,6 +132,10 @@ LEFT_OUT: dict[str, str] = {
     "crypto.IntakeKey": "a key: the import makes the mission a new intake keypair",
     "accounts.ApiToken": "credentials: people issue new API tokens on the new instance",
     "accounts.DestructionToken": "credentials: administrators arm a new destruction token",
+    "accounts.AccountNotice": (
+        "desk notices about access changes on the old instance; the audit log (exported) "
+        "records each change, and every account comes back needing a new one-time password"
+    ),
     "scale.GeneratedMission": "a marker of invented benchmark data, which no real mission has",
     "crypto.MissionIdentity": (
         "a key: the new instance makes new identity keys, so partners must compare the new "
