@@ -11,6 +11,7 @@ from haven.core.choices import Urgency
 from haven.core.forms import DateInput
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
+from haven.intake import tokens
 from haven.intake.models import OriginalReason, SubmissionKind, SubmissionStatus
 from haven.intake.services import MAX_MESSAGE
 
@@ -44,9 +45,40 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class RequestForm(forms.Form):
+class FormTokenInput(forms.HiddenInput):
+    """A hidden field that renders a new token each time: a form shown again never carries
+    the token already spent or refused."""
+
+    def __init__(self, form: str) -> None:
+        super().__init__()
+        self.form = form
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        return super().get_context(name, tokens.issue(self.form), attrs)
+
+
+class PortalForm(forms.Form):
+    """A portal form: it carries a signed, single-use token for ``token_form``, checked by the
+    view before anything else (intake/tokens.py)."""
+
+    token_form = ""
+    form_token = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["form_token"].widget = FormTokenInput(self.token_form)
+
+    def posted_token(self) -> str:
+        """The token as posted (before validation; it is checked on its own)."""
+        value = self.data.get(self.add_prefix("form_token"), "") if self.is_bound else ""
+        return value if isinstance(value, str) else ""
+
+
+class RequestForm(PortalForm):
     """The request, after the UN Special Rapporteur's structure. Only the kind and what
     happened are required: a person in danger should not be stopped by a form."""
+
+    token_form = "request"
 
     kind = forms.ChoiceField(
         label=_("What do you want to do?"), choices=SubmissionKind.choices, widget=forms.RadioSelect
@@ -116,10 +148,12 @@ class RequestForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("website", None)
         data.pop("attachments", None)
+        data.pop("form_token", None)
         return data
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(PortalForm):
+    token_form = "receipt"
     passphrase = forms.CharField(
         label=_("Your receipt"),
         max_length=300,
@@ -130,6 +164,7 @@ class ReceiptForm(forms.Form):
 
 
 class PersonMessageForm(ReceiptForm):
+    token_form = "message"
     text = _text(_("Add information or a question"), rows=5, required=True, max_length=MAX_MESSAGE)
     attachments = MultipleFileField(
         label=_("Photos, documents or recordings (optional)"), required=False
@@ -141,6 +176,7 @@ class PersonMessageForm(ReceiptForm):
 
 
 class DeletionForm(ReceiptForm):
+    token_form = "deletion"
     confirm = forms.BooleanField(label=_("Yes, delete everything I sent"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
