@@ -786,8 +786,14 @@ def measure_text(row: dict[str, Any]) -> str:
             f" {row['queries']} queries, {row['bytes'] / 1024:.1f} KiB"
         )
     if "requests_per_second" in row:
+        if "ratio_to_bare" in row:
+            ratio = f" ({row['ratio_to_bare']:.2f} of bare)"
+        elif "ratio_to_no_flood" in row:
+            ratio = f" ({row['ratio_to_no_flood']:.2f} of the rate without the flood)"
+        else:
+            ratio = ""
         return (
-            f"{row['requests_per_second']:.1f}/s ({row['ratio_to_bare']:.2f} of bare),"
+            f"{row['requests_per_second']:.1f}/s{ratio},"
             f" {row['errors']} errors, p50 {row['p50_ms']} / p95 {row['p95_ms']} ms"
         )
     if "scripts" in row:

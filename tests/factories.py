@@ -188,4 +188,5 @@ def portal_post(client: Client, name: str, data: dict[str, Any], **extra: Any) -
     from haven.intake import tokens
 
     token = tokens.issue(PORTAL_FORMS[name])
-    return client.post(reverse(name), {**data, "form_token": token}, **extra)
+    # First, as a browser sends the form's hidden fields before the files.
+    return client.post(reverse(name), {"form_token": token, **data}, **extra)

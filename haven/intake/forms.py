@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.choices import Urgency
@@ -45,16 +50,22 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
+# Stands for the token in a blank form rendered once and kept (``blank_form_html``).
+_TOKEN_PLACEHOLDER = "haven-form-token-placeholder"
+
+
 class FormTokenInput(forms.HiddenInput):
     """A hidden field that renders a new token each time: a form shown again never carries
     the token already spent or refused."""
 
-    def __init__(self, form: str) -> None:
+    def __init__(self, form: str, *, placeholder: bool = False) -> None:
         super().__init__()
         self.form = form
+        self.placeholder = placeholder
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
-        return super().get_context(name, tokens.issue(self.form), attrs)
+        token = _TOKEN_PLACEHOLDER if self.placeholder else tokens.issue(self.form)
+        return super().get_context(name, token, attrs)
 
 
 class PortalForm(forms.Form):
@@ -64,9 +75,11 @@ class PortalForm(forms.Form):
     token_form = ""
     form_token = forms.CharField(required=False, max_length=200)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, token_placeholder: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_token"].widget = FormTokenInput(self.token_form)
+        self.fields["form_token"].widget = FormTokenInput(
+            self.token_form, placeholder=token_placeholder
+        )
 
     def posted_token(self) -> str:
         """The token as posted (before validation; it is checked on its own)."""
@@ -231,3 +244,19 @@ class OriginalForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why do you need the original?"), choices=OriginalReason.choices
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _blank_html(form_class: type[PortalForm], language: str) -> str:
+    return render_to_string("core/includes/form.html", {"form": form_class(token_placeholder=True)})
+
+
+def blank_form_html(form_class: type[PortalForm]) -> SafeString:
+    """The blank form, rendered once per language and kept, with a new token each time.
+
+    A blank portal form is the same for every visitor but for its token, and rendering its
+    thirty-odd widgets costs more than the rest of the page: a flood of page views should not
+    cost the server more than the requests of the people it is for.
+    """
+    html = _blank_html(form_class, get_language() or settings.LANGUAGE_CODE)
+    return mark_safe(html.replace(_TOKEN_PLACEHOLDER, tokens.issue(form_class.token_form)))  # noqa: S308

@@ -38,8 +38,9 @@ def _mission() -> Mission:
     return mission
 
 
-def _file_limits(request: HttpRequest, form: forms.PortalForm) -> None:
-    """Say so when files were cut off at the size cap or beyond the number allowed."""
+def _file_limits(request: HttpRequest, form: forms.PortalForm) -> bool:
+    """Say so when files were cut off at the size cap or beyond the number allowed; whether
+    they were."""
     if upload_too_large(request):
         form.add_error("attachments", _("A file is larger than the limit. Send a smaller one."))
     if upload_too_many(request):
@@ -48,6 +49,7 @@ def _file_limits(request: HttpRequest, form: forms.PortalForm) -> None:
             _("Send at most %(count)d files. Choose them again, at most %(count)d.")
             % {"count": settings.HAVEN_ATTACHMENTS_MAX},
         )
+    return upload_too_large(request) or upload_too_many(request)
 
 
 def _again(
@@ -67,6 +69,26 @@ def _again(
     if wait:
         response["Retry-After"] = str(wait)
     return response
+
+
+def _unchecked(request: HttpRequest, mission: Mission) -> HttpResponse:
+    """A post with no token of ours for this form: not from one of our pages (or from one
+    older than the token itself). A short answer, since that is what junk gets."""
+    context = {"mission": mission, "again": request.path}
+    return render(request, "intake/portal/unchecked.html", context, status=400)
+
+
+def _refused(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    form: forms.PortalForm,
+    refused: tokens.TokenRefused,
+) -> HttpResponse:
+    """A token not taken: the short answer for junk, the form again for a person's page."""
+    if refused.problem is tokens.Problem.MISSING:
+        return _unchecked(request, context["mission"])
+    return _again(request, template, context, form, refused.problem.message, status=400)
 
 
 def _busy(wait: int) -> str:
@@ -89,13 +111,16 @@ def request_form(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"mission": mission}
     template = "intake/portal/request.html"
     if request.method != "POST":
-        return render(request, template, {**context, "form": forms.RequestForm()})
+        blank = forms.blank_form_html(forms.RequestForm)
+        return render(request, template, {**context, "blank_form": blank})
     form = forms.RequestForm(request.POST, request.FILES)
-    _file_limits(request, form)
+    if _file_limits(request, form):
+        # The body was cut off at a file: say so with the form (no work done, nothing spent).
+        return render(request, template, {**context, "form": form})
     try:
         nonce = tokens.check(form.posted_token(), form.token_form)
     except tokens.TokenRefused as refused:
-        return _again(request, template, context, form, refused.problem.message, status=400)
+        return _refused(request, template, context, form, refused)
     except DatabaseError:
         return _not_sent(request, mission, form)
     if not form.is_valid():
@@ -111,7 +136,7 @@ def request_form(request: HttpRequest) -> HttpResponse:
             request, template, context, form, _busy(limited.wait), status=429, wait=limited.wait
         )
     except tokens.TokenRefused as refused:
-        return _again(request, template, context, form, refused.problem.message, status=400)
+        return _refused(request, template, context, form, refused)
     except DatabaseError:
         return _not_sent(request, mission, form)
     return _submit(request, mission, form, nonce)
@@ -134,7 +159,7 @@ def _submit(
         )
         stored = True
     except tokens.TokenRefused as refused:
-        return _again(request, template, context, form, refused.problem.message, status=400)
+        return _refused(request, template, context, form, refused)
     except (DatabaseError, OSError):
         # Database down or disk full: nothing half-stored remains, and no receipt is shown.
         return _not_sent(request, mission, form)
@@ -203,7 +228,7 @@ def _open(
         tokens.spend(nonce)
         return services.open_receipt(mission=mission, passphrase=passphrase)
     except tokens.TokenRefused as refused:
-        page = _again(request, template, context, form, refused.problem.message, status=400)
+        page = _refused(request, template, context, form, refused)
     except limits.Limited as limited:
         message = _busy(limited.wait)
         page = _again(request, template, context, form, message, status=429, wait=limited.wait)
@@ -225,7 +250,8 @@ def receipt_login(request: HttpRequest) -> HttpResponse:
     mission = _mission()
     template = "intake/portal/receipt_login.html"
     if request.method != "POST":
-        return render(request, template, {"mission": mission, "form": forms.ReceiptForm()})
+        blank = forms.blank_form_html(forms.ReceiptForm)
+        return render(request, template, {"mission": mission, "blank_form": blank})
     form = forms.ReceiptForm(request.POST)
     try:
         opened = _open(request, mission, form, template)

@@ -151,15 +151,34 @@ def test_a_long_text_pasted_is_answered_by_the_form_not_the_framework(mission: A
 # -- form tokens
 
 
-def test_posts_without_a_valid_token_are_turned_away_with_what_was_typed(mission: Any) -> None:
-    url = reverse("intake_portal:request")
+def test_posts_that_never_came_from_a_portal_page_are_turned_away_cheaply(mission: Any) -> None:
+    """No token, a forged one, or one issued for another form: a short answer that renders
+    no form (the junk of a flood costs the server little), and nothing is counted."""
+    mission.portal_hourly_limit = 1
+    mission.portal_receipt_limit = 1
+    mission.save()
+    request, receipt = reverse("intake_portal:request"), reverse("intake_portal:receipt")
     for token in ["", "forged", tokens.issue("receipt"), tokens.issue("request") + "x"]:
-        response = Client().post(url, {**ANSWERS, "form_token": token})
+        response = Client().post(request, {**ANSWERS, "form_token": token})
         page = response.content.decode()
         assert response.status_code == 400
-        assert "Nothing was sent yet" in page
-        assert "searched the office of the land network" in page
+        assert "could not be checked, so nothing was sent" in page
+        assert 'name="description"' not in page
+    for token in ["", "forged", tokens.issue("request"), tokens.issue("receipt") + "x"]:
+        assert Client().post(receipt, {**WRONG, "form_token": token}).status_code == 400
     assert not Submission.objects.exists()
+    # Neither budget was touched: one request and one receipt check still go through.
+    assert _sent(_send(Client()))
+    assert portal_post(Client(), "intake_portal:receipt", WRONG).status_code == 200
+
+
+def test_the_blank_forms_carry_a_new_token_on_every_view(mission: Any) -> None:
+    for url in (reverse("intake_portal:request"), reverse("intake_portal:receipt")):
+        pages = [Client().get(url).content.decode() for _ in range(2)]
+        found = [re.findall(r'name="form_token" value="([^"]+)"', page) for page in pages]
+        assert len(found[0]) == 1 and len(found[1]) == 1 and found[0] != found[1]
+    french = Client().get("/fr/request/").content.decode()
+    assert "Que s'est-il passé ?" in french
 
 
 def test_a_form_token_is_taken_once(mission: Any) -> None:
