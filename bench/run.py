@@ -608,8 +608,10 @@ def run_locust(
     if finished.returncode != 0 or not stats.exists():
         raise RuntimeError(f"locust failed: {finished.stderr.decode()[-2000:]}")
     rows = {row["Name"]: row for row in csv.DictReader(stats.open())}
-    row = rows[request_name]
-    failures = rows[counted]
+    # A run too short (or a server too slow) to finish one such request has no row for it.
+    empty = {"Request Count": "0", "Failure Count": "0", "50%": "N/A", "95%": "N/A"}
+    row = rows.get(request_name, empty)
+    failures = rows.get(counted, empty)
     return {
         "requests": int(row["Request Count"]),
         "errors": int(failures["Failure Count"]),
