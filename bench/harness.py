@@ -153,9 +153,11 @@ def server_memory_for_upload(answers: dict[str, str], data: bytes | None) -> dic
     ).decode()
     cookie = next(v for k, v in captured["headers"] if k == "Set-Cookie").split(";")[0]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    form_token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
     files = [SimpleUploadedFile("big.bin", data)] if data is not None else []
     payload = encode_multipart(
-        BOUNDARY, {**answers, "csrfmiddlewaretoken": token, "attachments": files}
+        BOUNDARY,
+        {**answers, "csrfmiddlewaretoken": token, "form_token": form_token, "attachments": files},
     )
     del files
     with tempfile.TemporaryFile() as body:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import secrets
 from pathlib import Path
 
 from locust import HttpUser, constant, task
 
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 _sessions = itertools.cycle(os.environ.get("BENCH_SESSIONS", "").split(",") or [""])
 
 
@@ -66,14 +68,15 @@ class PortalUser(HttpUser):
     @task
     def submit(self) -> None:
         form = self.client.get("/request/", name="portal form")
-        found = _TOKEN.search(form.text)
-        if form.status_code != 200 or found is None:
+        found, form_token = _TOKEN.search(form.text), _FORM_TOKEN.search(form.text)
+        if form.status_code != 200 or found is None or form_token is None:
             return
         with self.client.post(
             "/request/",
             name="portal submission",
             data={
                 "csrfmiddlewaretoken": found.group(1),
+                "form_token": form_token.group(1),
                 "kind": "help",
                 "at_risk": "me",
                 "description": "They came at night and took the computers. " * 10,
@@ -84,3 +87,68 @@ class PortalUser(HttpUser):
         ) as response:
             if response.status_code != 200 or b"secret receipt" not in response.content:
                 response.failure(f"status {response.status_code}, no receipt")
+
+
+class FloodPortalUser(PortalUser):
+    """A defender sending a request while the portal is flooded (``flood`` scenario)."""
+
+    fixed_count = 4
+
+
+_WORDS = ("abacus", "abdomen", "abide", "ablaze", "acorn", "adrift", "agenda", "almond")
+
+
+class FloodUser(HttpUser):
+    """An adversary who keeps no cookies: wrong receipts and junk posts at full speed, to spend
+    the portal's budgets or its workers. What the portal answers (a page, 400, 403, 429) is a
+    success here; only a server error or a dropped connection is a failure."""
+
+    wait_time = constant(0)
+    fixed_count = 16
+
+    def _handled(self, response: object) -> None:
+        status = getattr(response, "status_code", 0)
+        if 0 < status < 500:
+            response.success()  # type: ignore[attr-defined]
+        else:
+            response.failure(f"status {status}")  # type: ignore[attr-defined]
+
+    @task(2)
+    def wrong_receipt(self) -> None:
+        self.client.cookies.clear()
+        page = self.client.get("/receipt/", name="flood: receipt page")
+        found, form_token = _TOKEN.search(page.text), _FORM_TOKEN.search(page.text)
+        words = " ".join(secrets.choice(_WORDS) for _ in range(7))
+        with self.client.post(
+            "/receipt/",
+            name="flood: wrong receipt",
+            data={
+                "csrfmiddlewaretoken": found.group(1) if found else "",
+                "form_token": form_token.group(1) if form_token else "",
+                "passphrase": words,
+            },
+            headers={"Origin": self.host.rstrip("/"), "Sec-Fetch-Site": "same-origin"},
+            catch_response=True,
+        ) as response:
+            self._handled(response)
+        self.client.cookies.clear()
+
+    @task(1)
+    def junk_post(self) -> None:
+        self.client.cookies.clear()
+        page = self.client.get("/request/", name="flood: form page")
+        found = _TOKEN.search(page.text)
+        with self.client.post(
+            "/request/",
+            name="flood: junk post",
+            data={
+                "csrfmiddlewaretoken": found.group(1) if found else "",
+                "form_token": "forged",
+                "kind": "help",
+                "description": "junk " * 200,
+            },
+            headers={"Origin": self.host.rstrip("/"), "Sec-Fetch-Site": "same-origin"},
+            catch_response=True,
+        ) as response:
+            self._handled(response)
+        self.client.cookies.clear()

@@ -335,10 +335,15 @@ STATIC_ROOT = Path(ENV.get("HAVEN_STATIC_ROOT", str(HAVEN_VAR_DIR / "static")))
 # The embedded server serves its own static files; production puts a reverse proxy in front.
 HAVEN_SERVE_STATIC = _bool("HAVEN_SERVE_STATIC", not PRODUCTION)
 
-# Bodies and fields are capped: oversized input gets a clear 4xx, never a crash.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Bodies and fields are capped: oversized input gets a clear 4xx, never a crash. The framework's
+# caps sit well above what any of Haven's forms can hold, so that a person who pastes too much
+# or picks too many files meets Haven's own limits (the form shown again, nothing typed lost)
+# and only hostile requests meet the framework's bare 400. Files beyond HAVEN_ATTACHMENTS_MAX
+# are skipped unread by the upload handler (core/uploads.py); the framework's count stops
+# only requests no file picker makes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 # Uploads are encrypted as they arrive (never plaintext on disk) and cut off beyond this size
 # per file.
 FILE_UPLOAD_HANDLERS = ["haven.core.uploads.EncryptedSpoolUploadHandler"]
@@ -349,6 +354,11 @@ HAVEN_RECEIPT_KDF_OPSLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_OPSLIMIT", "2"))
 HAVEN_RECEIPT_KDF_MEMLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_MEMLIMIT", str(64 * 1024 * 1024)))
 # A portal request may carry this many files (each at most HAVEN_UPLOAD_MAX_BYTES).
 HAVEN_ATTACHMENTS_MAX = int(ENV.get("HAVEN_ATTACHMENTS_MAX", "10"))
+# Every portal form carries a signed, single-use token; a post is taken only between these
+# ages of its token (seconds): quicker is a robot, older is a page left open too long. Either
+# way the form is shown again with what was typed (docs/portal-limits.md).
+HAVEN_PORTAL_FORM_MIN_SECONDS = int(ENV.get("HAVEN_PORTAL_FORM_MIN_SECONDS", "1"))
+HAVEN_PORTAL_FORM_MAX_SECONDS = int(ENV.get("HAVEN_PORTAL_FORM_MAX_SECONDS", str(6 * 3600)))
 # A registry import refuses files with more data lines than this.
 HAVEN_IMPORT_MAX_ROWS = int(ENV.get("HAVEN_IMPORT_MAX_ROWS", "50000"))
 

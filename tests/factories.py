@@ -170,3 +170,23 @@ def make_received_bundle(
     )
     received, _created = services.import_bundle(mission=mission, actor=actor, blob=blob)
     return received
+
+
+PORTAL_FORMS = {
+    "intake_portal:request": "request",
+    "intake_portal:receipt": "receipt",
+    "intake_portal:receipt_message": "message",
+    "intake_portal:receipt_delete": "deletion",
+}
+
+
+def portal_post(client: Client, name: str, data: dict[str, Any], **extra: Any) -> Any:
+    """Post a portal form as a browser would: with a form token issued for it (the suite's
+    settings take tokens at any age; tests of the ages set their own)."""
+    from django.urls import reverse
+
+    from haven.intake import tokens
+
+    token = tokens.issue(PORTAL_FORMS[name])
+    # First, as a browser sends the form's hidden fields before the files.
+    return client.post(reverse(name), {"form_token": token, **data}, **extra)

@@ -104,6 +104,20 @@ def test_load_over_http_runs_without_errors(report: dict[str, Any]) -> None:
         assert row["ratio_to_bare"] > 0, name
 
 
+def test_the_flood_scenario_measures_defenders_with_and_without_the_flood(
+    report: dict[str, Any],
+) -> None:
+    if not LOCUST:
+        pytest.skip("locust is not installed")
+    quiet, flooded = _rows(report, "flood")
+    assert quiet["scenario"].startswith("flood: 4 defenders sending, no flood")
+    assert "16 cookie-less clients" in flooded["scenario"]
+    assert (quiet["users"], flooded["users"]) == (4, 20)
+    # The defenders' own requests fail on nothing, flood or not; the rates are measured.
+    assert quiet["errors"] == 0 and flooded["errors"] == 0
+    assert flooded["ratio_to_no_flood"] >= 0 and flooded["pass"] in {True, False}
+
+
 def test_an_instance_seeded_earlier_is_benched_and_left_whole(tmp_path: Path) -> None:
     """``--existing``: the pages measured on data built once, the instance kept afterwards
     (its keys neither rotated nor destroyed), and a second run on it works too."""

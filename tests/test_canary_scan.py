@@ -425,10 +425,10 @@ def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]
     import re
 
     from django.test import Client
-    from django.urls import reverse
 
     from haven.intake import services as intake
     from haven.intake.models import Submission
+    from tests.factories import portal_post
 
     visitor = Client(
         HTTP_USER_AGENT=token("useragent"),
@@ -451,15 +451,16 @@ def _portal_conversation(mission: Any, officer: Any, token: Callable[[str], str]
 
     notes = SimpleUploadedFile("notes.txt", (token("attachment") + "\n").encode() * 500)
     answers["attachments"] = [notes]
-    page = visitor.post(reverse("intake_portal:request"), answers).content.decode()
+    page = portal_post(visitor, "intake_portal:request", answers).content.decode()
     passphrase = re.search(r'<p class="secret receipt"[^>]*>([a-z ]+)</p>', page)
     assert passphrase, "the portal showed no receipt"
     assert list(settings.HAVEN_MEDIA_DIR.glob("intake/*.hvnf")), "no file was stored"
     submission = Submission.objects.filter(mission=mission).latest("pk")
     intake.open_submission(submission=submission, actor=officer)
     intake.reply(submission=submission, actor=officer, text=token("reply"))
-    visitor.post(
-        reverse("intake_portal:receipt_message"),
+    portal_post(
+        visitor,
+        "intake_portal:receipt_message",
         {"passphrase": passphrase.group(1), "text": token("followup")},
     )
 

@@ -148,7 +148,7 @@ class MissionSettingsForm(forms.ModelForm):
             "portal_languages",
             "public_contact",
             "quick_exit_url",
-            "portal_session_limit",
+            "portal_receipt_limit",
             "portal_hourly_limit",
             "keep_originals",
             "response_hours_critical",

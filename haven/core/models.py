@@ -85,17 +85,25 @@ class Mission(models.Model):
         default="https://www.wikipedia.org/",
         help_text=_("A neutral, common site that portal visitors reach with one click."),
     )
-    # Abuse limits of the portal, counted per visitor session and for the whole mission;
-    # never per IP address (behind Tor every visitor is the same address).
-    portal_session_limit = models.PositiveIntegerField(
-        _("requests per visitor per hour"),
-        default=20,
-        help_text=_("Sends and receipt attempts one browser session may make in an hour."),
+    # Abuse limits of the portal, counted for the whole mission and never per visitor or IP
+    # address (behind Tor every visitor is the same address): two budgets, so that someone
+    # guessing receipts can never close the portal to requests (docs/portal-limits.md).
+    portal_receipt_limit = models.PositiveIntegerField(
+        _("receipt checks per minute for the whole portal"),
+        default=30,
+        help_text=_(
+            "Each check of a receipt costs the server real work, right or wrong. Beyond this, "
+            "people checking a receipt are asked to wait a minute; sending requests is not "
+            "affected."
+        ),
     )
     portal_hourly_limit = models.PositiveIntegerField(
-        _("requests per hour for the whole portal"),
+        _("requests accepted per hour for the whole portal"),
         default=600,
-        help_text=_("Beyond this, visitors are asked politely to try again later."),
+        help_text=_(
+            "Only requests actually received count. Beyond this, people are asked to send "
+            "again a little later, and what they wrote is kept on their screen."
+        ),
     )
     # Files sent through the portal are always cleaned; with this on, the original is also
     # kept, sealed, and opening it needs a stated reason (evidence, for example).

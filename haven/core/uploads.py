@@ -5,6 +5,10 @@ defender would then be plaintext on disk (SECURITY.md). This handler encrypts ev
 it arrives into a ``Spool`` (a temporary file under a key held only in memory), so memory
 stays bounded whatever the size, and stops reading beyond ``HAVEN_UPLOAD_MAX_BYTES`` per file,
 marking the request so the view can say the file was too large instead of "no file".
+
+It also keeps at most ``HAVEN_ATTACHMENTS_MAX`` files per request and skips the rest, marking
+the request (``upload_too_many``): the framework's own file-count limit would answer a bare
+400 page and lose everything the person typed; Haven's answer is the form shown again.
 """
 
 from __future__ import annotations
@@ -14,17 +18,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.http import HttpRequest
 
 from haven.crypto.spool import Spool
 
 TOO_LARGE = "haven_upload_too_large"
+TOO_MANY = "haven_upload_too_many"
+_COUNT = "haven_upload_count"
 
 
 def upload_too_large(request: HttpRequest) -> bool:
     """Whether this request's upload was cut off at the size cap."""
     return bool(getattr(request, TOO_LARGE, False))
+
+
+def upload_too_many(request: HttpRequest) -> bool:
+    """Whether this request carried more files than ``HAVEN_ATTACHMENTS_MAX`` (the extra ones
+    were skipped unread)."""
+    return bool(getattr(request, TOO_MANY, False))
 
 
 class SpooledUpload(UploadedFile):
@@ -56,6 +68,12 @@ class SpooledUpload(UploadedFile):
 class EncryptedSpoolUploadHandler(FileUploadHandler):
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
+        if self.request is not None:
+            count = getattr(self.request, _COUNT, 0) + 1
+            setattr(self.request, _COUNT, count)
+            if count > settings.HAVEN_ATTACHMENTS_MAX:
+                setattr(self.request, TOO_MANY, True)
+                raise SkipFile
         self.spool = Spool()
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:

@@ -10,7 +10,7 @@ class IntakeConfig(AppConfig):
 
     def ready(self) -> None:
         from haven.core.periodic import PeriodicJob, register_job
-        from haven.intake import desk, receivers  # noqa: F401  (connects the receivers)
+        from haven.intake import desk, limits, receivers, tokens  # noqa: F401  (receivers)
         from haven.intake.services import purge_unconfirmed_deletions
 
         desk.register()
@@ -19,5 +19,15 @@ class IntakeConfig(AppConfig):
                 "intake.purge_unconfirmed_deletions",
                 datetime.timedelta(hours=1),
                 lambda: f"{purge_unconfirmed_deletions()} requests deleted",
+            )
+        )
+        register_job(
+            PeriodicJob(
+                "intake.forget_portal_counts",
+                datetime.timedelta(hours=1),
+                lambda: (
+                    f"{limits.forget_old_windows()} counts and "
+                    f"{tokens.forget_expired()} spent form tokens forgotten"
+                ),
             )
         )

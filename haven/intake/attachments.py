@@ -4,6 +4,11 @@ Allowed: JPEG, PNG, WebP (re-encoded from their pixels alone, so EXIF, XMP, IPTC
 are gone), PDF (document information, XMP, embedded files, JavaScript and automatic actions
 removed with pikepdf), plain UTF-8 text, and common audio and video (kept as sent). Anything
 else is refused with a message. The original file name is never kept.
+
+A hostile or broken file may make a decoder raise anything from its own error classes to
+``struct.error``, ``EOFError`` or ``MemoryError``. Whatever a cleaning library raises while it
+reads or rewrites a file becomes ``Refused`` with a plain message (``READ_FAILURES``): a file
+is either cleaned or refused, never a server error.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import io
 
 import pikepdf
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.utils.translation import gettext_lazy
+from PIL import Image, ImageOps
 
 # A decoded image may not exceed this many pixels (a "pixel flood" is refused, not decoded).
 MAX_PIXELS = 50_000_000
@@ -66,6 +72,13 @@ VIDEO_BRANDS = {
 
 class Refused(Exception):
     """The file cannot be accepted; the message says why."""
+
+
+# Every error a cleaning library can raise on a file it cannot read. ``Exception`` is meant:
+# Pillow and pikepdf document only part of what their decoders raise (Pillow's plugins raise
+# ``SyntaxError``, ``struct.error``, ``EOFError``, ``IndexError``; pikepdf's ``PasswordError``
+# is not a ``PdfError``), and any of them must become a refusal. ``Refused`` is re-raised as is.
+READ_FAILURES: tuple[type[BaseException], ...] = (Exception,)
 
 
 def detect(head: bytes) -> str:
@@ -131,18 +144,30 @@ def _image(data: bytes, kind: str) -> bytes:
             pixels = upright.convert(mode)
             # A new image from the pixels alone: no EXIF, XMP, IPTC, ICC or text chunk follows.
             clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
+        out = io.BytesIO()
+        clean.save(out, format={"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[kind], quality=90)
+    except Refused:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise Refused(_("This picture is too large in pixels to be accepted.")) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+    except READ_FAILURES:
         raise Refused(_("This picture is damaged or incomplete and cannot be read.")) from None
-    out = io.BytesIO()
-    clean.save(out, format={"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[kind], quality=90)
     return out.getvalue()
+
+
+PDF_PROTECTED = gettext_lazy(
+    "This PDF is protected by a password and cannot be cleaned. Remove the password (print it "
+    "to a new PDF, for example) and send it again."
+)
 
 
 def _pdf(data: bytes) -> bytes:
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                # Opened without a password (an owner password only): saved as it is, it would
+                # keep its encryption and whatever the cleaning could not see inside it.
+                raise Refused(PDF_PROTECTED)
             if "/Info" in pdf.trailer:
                 del pdf.trailer["/Info"]
             root = pdf.Root
@@ -156,7 +181,11 @@ def _pdf(data: bytes) -> bytes:
             pdf.remove_unreferenced_resources()
             out = io.BytesIO()
             pdf.save(out, fix_metadata_version=False, deterministic_id=True)
-    except pikepdf.PdfError:
+    except Refused:
+        raise
+    except pikepdf.PasswordError:
+        raise Refused(PDF_PROTECTED) from None
+    except READ_FAILURES:
         raise Refused(_("This PDF is damaged or incomplete and cannot be read.")) from None
     return out.getvalue()
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from haven.core.choices import Urgency
 from haven.core.forms import DateInput
 from haven.core.vocab.assistance import ASSISTANCE
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
+from haven.intake import tokens
 from haven.intake.models import OriginalReason, SubmissionKind, SubmissionStatus
 from haven.intake.services import MAX_MESSAGE
 
@@ -44,9 +50,48 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class RequestForm(forms.Form):
+# Stands for the token in a blank form rendered once and kept (``blank_form_html``).
+_TOKEN_PLACEHOLDER = "haven-form-token-placeholder"
+
+
+class FormTokenInput(forms.HiddenInput):
+    """A hidden field that renders a new token each time: a form shown again never carries
+    the token already spent or refused."""
+
+    def __init__(self, form: str, *, placeholder: bool = False) -> None:
+        super().__init__()
+        self.form = form
+        self.placeholder = placeholder
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        token = _TOKEN_PLACEHOLDER if self.placeholder else tokens.issue(self.form)
+        return super().get_context(name, token, attrs)
+
+
+class PortalForm(forms.Form):
+    """A portal form: it carries a signed, single-use token for ``token_form``, checked by the
+    view before anything else (intake/tokens.py)."""
+
+    token_form = ""
+    form_token = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, token_placeholder: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["form_token"].widget = FormTokenInput(
+            self.token_form, placeholder=token_placeholder
+        )
+
+    def posted_token(self) -> str:
+        """The token as posted (before validation; it is checked on its own)."""
+        value = self.data.get(self.add_prefix("form_token"), "") if self.is_bound else ""
+        return value if isinstance(value, str) else ""
+
+
+class RequestForm(PortalForm):
     """The request, after the UN Special Rapporteur's structure. Only the kind and what
     happened are required: a person in danger should not be stopped by a form."""
+
+    token_form = "request"
 
     kind = forms.ChoiceField(
         label=_("What do you want to do?"), choices=SubmissionKind.choices, widget=forms.RadioSelect
@@ -116,10 +161,12 @@ class RequestForm(forms.Form):
         data = dict(self.cleaned_data)
         data.pop("website", None)
         data.pop("attachments", None)
+        data.pop("form_token", None)
         return data
 
 
-class ReceiptForm(forms.Form):
+class ReceiptForm(PortalForm):
+    token_form = "receipt"
     passphrase = forms.CharField(
         label=_("Your receipt"),
         max_length=300,
@@ -130,6 +177,7 @@ class ReceiptForm(forms.Form):
 
 
 class PersonMessageForm(ReceiptForm):
+    token_form = "message"
     text = _text(_("Add information or a question"), rows=5, required=True, max_length=MAX_MESSAGE)
     attachments = MultipleFileField(
         label=_("Photos, documents or recordings (optional)"), required=False
@@ -141,6 +189,7 @@ class PersonMessageForm(ReceiptForm):
 
 
 class DeletionForm(ReceiptForm):
+    token_form = "deletion"
     confirm = forms.BooleanField(label=_("Yes, delete everything I sent"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -195,3 +244,19 @@ class OriginalForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why do you need the original?"), choices=OriginalReason.choices
     )
+
+
+@functools.lru_cache(maxsize=32)
+def _blank_html(form_class: type[PortalForm], language: str) -> str:
+    return render_to_string("core/includes/form.html", {"form": form_class(token_placeholder=True)})
+
+
+def blank_form_html(form_class: type[PortalForm]) -> SafeString:
+    """The blank form, rendered once per language and kept, with a new token each time.
+
+    A blank portal form is the same for every visitor but for its token, and rendering its
+    thirty-odd widgets costs more than the rest of the page: a flood of page views should not
+    cost the server more than the requests of the people it is for.
+    """
+    html = _blank_html(form_class, get_language() or settings.LANGUAGE_CODE)
+    return mark_safe(html.replace(_TOKEN_PLACEHOLDER, tokens.issue(form_class.token_form)))  # noqa: S308

@@ -1,116 +1,101 @@
-"""Portal abuse limits without IP addresses or outside CAPTCHAs.
+"""The portal's abuse limits, without identifying anyone: no IP address, no cookie, no
+outside CAPTCHA, no script (docs/portal-limits.md).
 
-Each portal action that writes or tests a receipt is charged to the visitor (so many an hour)
-and to the mission (so many an hour in all, which also bounds visitors who drop their
-cookies). A wrong receipt makes the visitor wait before the next attempt, twice as long each
-time. The visitor's counters travel in a signed cookie, not in a session row: the server
-stores nothing about a visitor, only the mission's count per hour.
+Two budgets per mission, counted in the database and apart from each other:
+
+- **requests**: only requests actually stored count, so many an hour. A place is reserved
+  just before storing and given back if storing fails, so junk, refused or failed posts never
+  use it up;
+- **receipt checks**: every check of a receipt (right or wrong: each costs a memory-hard key
+  derivation) counts, so many a minute. When it runs out, checks wait for the next minute,
+  before any key derivation is spent; sending requests is not affected.
+
+A post must first carry a valid form token (intake/tokens.py), which costs a signature check
+and nothing else, so a flood of junk meets neither budget.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from typing import Any
+import datetime
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from haven.core.models import Mission
-from haven.intake.models import PortalUsage
-
-COOKIE = "haven_portal"
-_SALT = "haven.portal.limits"
-_ATTRIBUTE = "_haven_portal_bucket"
-MAX_WAIT_SECONDS = 15 * 60
+from haven.intake.models import PortalBudget, PortalUsage
 
 
 class Limited(Exception):
-    """Too many attempts; ``wait`` says how many seconds to wait, when it is known."""
+    """A budget is spent for now; ``wait`` is the number of seconds until it is renewed."""
 
-    def __init__(self, wait: int | None = None) -> None:
+    def __init__(self, wait: int) -> None:
         super().__init__("portal limit reached")
         self.wait = wait
 
 
-def _hour() -> str:
-    return timezone.now().strftime("%Y%m%d%H")
+def _hour() -> tuple[str, int]:
+    now = timezone.now()
+    return now.strftime("%Y%m%d%H"), 3600 - (now.minute * 60 + now.second)
 
 
-def _bucket(request: HttpRequest) -> dict[str, Any]:
-    bucket: dict[str, Any] | None = getattr(request, _ATTRIBUTE, None)
-    if bucket is None:
-        try:
-            bucket = json.loads(request.get_signed_cookie(COOKIE, default="{}", salt=_SALT) or "{}")
-        except (ValueError, TypeError):
-            bucket = {}
-        if not isinstance(bucket, dict):
-            bucket = {}
-    if bucket.get("hour") != _hour():
-        bucket = {
-            "hour": _hour(),
-            "count": 0,
-            "failures": bucket.get("failures", 0),
-            "retry_after": bucket.get("retry_after", 0),
-        }
-    return bucket
+def _minute() -> tuple[str, int]:
+    now = timezone.now()
+    return now.strftime("%Y%m%d%H%M"), 60 - now.second
 
 
-def charge(request: HttpRequest, mission: Mission) -> None:
-    """Count one action, or raise ``Limited`` if the session or the mission is over its cap."""
-    bucket = _bucket(request)
-    wait = int(bucket.get("retry_after", 0) - time.time())
-    if wait > 0:
-        raise Limited(wait)
-    if bucket["count"] >= mission.portal_session_limit:
-        raise Limited()
-    hour = bucket["hour"]
+_WINDOWS: dict[str, Callable[[], tuple[str, int]]] = {
+    PortalBudget.SUBMISSIONS: _hour,
+    PortalBudget.RECEIPTS: _minute,
+}
+
+
+def _limit(mission: Mission, budget: str) -> int:
+    if budget == PortalBudget.RECEIPTS:
+        return mission.portal_receipt_limit
+    return mission.portal_hourly_limit
+
+
+def _take(mission: Mission, budget: str) -> None:
+    """Count one use of ``budget`` in its current window, or raise ``Limited``."""
+    window, wait = _WINDOWS[budget]()
+    limit = _limit(mission, budget)
+    rows = PortalUsage.objects.filter(mission=mission, budget=budget, window=window)
     with transaction.atomic():
-        updated = PortalUsage.objects.filter(
-            mission=mission, hour=hour, count__lt=mission.portal_hourly_limit
-        ).update(count=F("count") + 1)
-        if not updated:
-            if PortalUsage.objects.filter(mission=mission, hour=hour).exists():
-                raise Limited()
-            try:
-                with transaction.atomic():
-                    PortalUsage.objects.create(mission=mission, hour=hour, count=1)
-            except IntegrityError:  # another worker created the hour's row meanwhile
-                PortalUsage.objects.filter(mission=mission, hour=hour).update(count=F("count") + 1)
-    bucket["count"] += 1
-    setattr(request, _ATTRIBUTE, bucket)
+        if rows.filter(count__lt=limit).update(count=F("count") + 1):
+            return
+        if rows.exists() or limit < 1:
+            raise Limited(wait)
+        try:
+            with transaction.atomic():
+                PortalUsage.objects.create(mission=mission, budget=budget, window=window, count=1)
+        except IntegrityError:  # another worker created the window's row meanwhile
+            if not rows.filter(count__lt=limit).update(count=F("count") + 1):
+                raise Limited(wait) from None
 
 
-def receipt_failed(request: HttpRequest) -> int:
-    """A wrong receipt: the session waits 2, 4, 8… seconds (at most 15 minutes) before the
-    next try. Returns the wait."""
-    bucket = _bucket(request)
-    bucket["failures"] = int(bucket.get("failures", 0)) + 1
-    wait = min(2 ** bucket["failures"], MAX_WAIT_SECONDS)
-    bucket["retry_after"] = time.time() + wait
-    setattr(request, _ATTRIBUTE, bucket)
-    return wait
+def reserve_submission(mission: Mission) -> None:
+    """Hold a place for one request about to be stored; ``Limited`` when the hour is full."""
+    _take(mission, PortalBudget.SUBMISSIONS)
 
 
-def receipt_succeeded(request: HttpRequest) -> None:
-    bucket = _bucket(request)
-    bucket["failures"], bucket["retry_after"] = 0, 0
-    setattr(request, _ATTRIBUTE, bucket)
+def release_submission(mission: Mission) -> None:
+    """Give back a place reserved for a request that was not stored after all."""
+    window, _wait = _hour()
+    PortalUsage.objects.filter(
+        mission=mission, budget=PortalBudget.SUBMISSIONS, window=window, count__gt=0
+    ).update(count=F("count") - 1)
 
 
-def remember(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Hand the visitor's counters back in their signed cookie (for an hour)."""
-    bucket = getattr(request, _ATTRIBUTE, None)
-    if bucket is not None:
-        response.set_signed_cookie(
-            COOKIE,
-            json.dumps(bucket),
-            salt=_SALT,
-            max_age=3600,
-            httponly=True,
-            samesite="Strict",
-            secure=request.is_secure(),
-        )
-    return response
+def charge_receipt_check(mission: Mission) -> None:
+    """Count one receipt check before its key derivation runs; ``Limited`` when this minute's
+    checks are spent."""
+    _take(mission, PortalBudget.RECEIPTS)
+
+
+def forget_old_windows() -> int:
+    """Remove counts of windows that ended more than a day ago; returns how many."""
+    cutoff = timezone.now() - datetime.timedelta(days=1)
+    deleted, _rows = PortalUsage.objects.filter(window__lt=cutoff.strftime("%Y%m%d%H")).delete()
+    return deleted

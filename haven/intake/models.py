@@ -111,20 +111,46 @@ class Message(models.Model):
         return f"<Message: pk={self.pk}>"
 
 
+class PortalBudget(models.TextChoices):
+    """The portal's budgets, counted apart so that spending one never closes the other."""
+
+    # Accepted, stored requests, per hour.
+    SUBMISSIONS = "submissions", _("requests sent")
+    # Receipt checks (each costs a memory-hard key derivation), per minute.
+    RECEIPTS = "receipts", _("receipt checks")
+
+
 class PortalUsage(models.Model):
-    """How many portal actions a mission received in one hour: a count, nothing about who."""
+    """How much of one budget a mission's portal used in one window (an hour for requests, a
+    minute for receipt checks): a count, nothing about who."""
 
     mission = models.ForeignKey("core.Mission", on_delete=models.CASCADE, related_name="+")
-    hour = models.CharField(max_length=10)  # YYYYMMDDHH, UTC
+    budget = models.CharField(
+        max_length=12, choices=PortalBudget.choices, default=PortalBudget.SUBMISSIONS
+    )
+    window = models.CharField(max_length=12)  # YYYYMMDDHH or YYYYMMDDHHMM, UTC
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["mission", "hour"], name="one_usage_row_per_hour")
+            models.UniqueConstraint(
+                fields=["mission", "budget", "window"], name="one_usage_row_per_window"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.hour}: {self.count}"
+        return f"{self.budget} {self.window}: {self.count}"
+
+
+class SpentFormToken(models.Model):
+    """A portal form token already used (intake/tokens.py): its random nonce only, and the hour
+    after which it is too old to be posted anyway and may be forgotten."""
+
+    nonce = models.CharField(max_length=32, primary_key=True)
+    forget_after = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return "spent form token"
 
 
 class PortalText(models.Model):

@@ -222,7 +222,7 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
             "portal_languages": ["en", "fr"],
             "public_contact": "Signal: +000 111",
             "quick_exit_url": "weather.example.org",
-            "portal_session_limit": 10,
+            "portal_receipt_limit": 10,
             "portal_hourly_limit": 600,
             "response_hours_critical": 24,
             "response_hours_high": 72,
@@ -246,7 +246,7 @@ def test_admin_edits_the_mission_and_the_portal_follows(admin: User, mission: An
         "portal_languages",
         "public_contact",
         "quick_exit_url",
-        "portal_session_limit",
+        "portal_receipt_limit",
     }
 
 

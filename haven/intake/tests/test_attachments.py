@@ -21,7 +21,7 @@ from PIL import Image
 
 from haven.intake import services
 from haven.intake.models import Attachment, Submission
-from tests.factories import signed_in_client
+from tests.factories import portal_post, signed_in_client
 
 # exiftool groups and tags that would carry where, when, by whom or with what a file was made.
 METADATA_GROUPS = ("GPS", "IFD0", "ExifIFD", "XMP", "IPTC", "ICC", "Photoshop")
@@ -60,7 +60,7 @@ def _authored_pdf() -> bytes:
 
 def _send(client: Client, *files: tuple[str, bytes]) -> Any:
     uploads = [SimpleUploadedFile(name, data) for name, data in files]
-    return client.post(reverse("intake_portal:request"), {**ANSWERS, "attachments": uploads})
+    return portal_post(client, "intake_portal:request", {**ANSWERS, "attachments": uploads})
 
 
 def _stored(attachment: Attachment, officer: Any) -> bytes:
@@ -198,8 +198,9 @@ def test_the_person_adds_a_file_later(mission: Any, officer: Any) -> None:
     client = Client()
     page = _send(client).content.decode()
     passphrase = re.search(r'<p class="secret receipt"[^>]*>([a-z ]+)</p>', page).group(1)  # type: ignore[union-attr]
-    client.post(
-        reverse("intake_portal:receipt_message"),
+    portal_post(
+        client,
+        "intake_portal:receipt_message",
         {
             "passphrase": passphrase,
             "text": "Here is the summons.",
