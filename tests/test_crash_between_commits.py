@@ -3,7 +3,7 @@
 Each test runs a real ``manage.py shell`` on the test databases (SQLite files or PostgreSQL)
 with ``HAVEN_TEST_CRASH_POINT`` set: the process dies (``os._exit``) right after the key store
 committed and before the data did. What it leaves is then looked at, and the orphan check run,
-from this process.
+from this process. The last test starts a real ``manage.py serve``, which runs the check first.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ def _url(alias: str) -> str:
     return f"postgresql://{user}{password}@{config['HOST']}{port}/{quote(config['NAME'])}"
 
 
-def _crash_in(code: str, settings: Any, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {
+def _haven_env(settings: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of a Haven process on this test's databases, keys and files."""
+    return {
         "PATH": os.environ["PATH"],
         "HAVEN_DATABASE_URL": _url("default"),
         "HAVEN_KEYSTORE_URL": _url("keys"),
@@ -59,11 +60,13 @@ def _crash_in(code: str, settings: Any, tmp_path: Path) -> subprocess.CompletedP
         "HAVEN_SECRET_KEY": "crash-test-" + "s" * 50,
         "HAVEN_RECEIPT_KDF_OPSLIMIT": "1",
         "HAVEN_RECEIPT_KDF_MEMLIMIT": "8192",
-        "HAVEN_TEST_CRASH_POINT": KEYS_COMMITTED,
     }
+
+
+def _crash_in(code: str, settings: Any, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
-        env=env,
+        env={**_haven_env(settings, tmp_path), "HAVEN_TEST_CRASH_POINT": KEYS_COMMITTED},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -136,3 +139,40 @@ def test_a_shredding_killed_between_the_commits_leaves_rows_unreadable_and_repor
         report = check_orphans(remove=True)
     assert report.rows_without_key == {"registry.Defender": 1}
     assert Defender.objects.filter(pk=shredded.pk).exists()  # reported, never deleted
+
+
+def test_serve_removes_old_unused_keys_and_reports_rows_without_key_at_start(
+    transactional_db: Any, mission: Any, settings: Any, tmp_path: Path
+) -> None:
+    lost = make_defender(mission, name="Amina Otieno")
+    kept = make_defender(mission, name="Jane Defender")
+    DataKey.objects.filter(pk=lost.data_key_id).delete()
+    orphan = DataKey.objects.create(kek_version=1, wrapped=b"\x01" + b"\x00" * 72)
+    DataKey.objects.filter(pk=orphan.pk).update(created_at=timezone.now() - PAST_GRACE)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--no-worker"],
+        env={
+            **_haven_env(settings, tmp_path),
+            "HAVEN_PORT": "0",
+            "HAVEN_SERVE_STATIC": "0",
+            "PYTHONUNBUFFERED": "1",
+        },
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if line.startswith("Haven is serving"):
+                break
+    finally:
+        server.terminate()
+        _out, errors = server.communicate(timeout=60)
+    assert any(line.startswith("Key store: 1 unused keys, 1 removed") for line in lines), lines
+    assert "DATA WITHOUT ITS KEY" in errors and "registry.Defender: 1" in errors
+    assert list(DataKey.objects.values_list("pk", flat=True)) == [kept.data_key_id]
+    assert Defender.objects.filter(pk=lost.pk).exists()
