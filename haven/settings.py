@@ -406,6 +406,18 @@ if HAVEN_KEY_PROVIDER == "env" and not HAVEN_KEY_SECRETS_DIR:
         "HAVEN_KEY_PROVIDER=env needs HAVEN_KEY_SECRETS_DIR, the directory where the key"
         " secrets are mounted."
     )
+# A key in the key store that no row uses (a write that crashed after the key store committed,
+# haven.crypto.commits) is removed by the orphan check once it is this old: long enough that no
+# write still under way can be about to use it (docs/keys.md).
+_orphan_grace_hours = int(ENV.get("HAVEN_ORPHAN_KEY_GRACE_HOURS", "24"))
+if _orphan_grace_hours < 1:
+    raise ImproperlyConfigured("HAVEN_ORPHAN_KEY_GRACE_HOURS must be at least 1.")
+HAVEN_ORPHAN_KEY_GRACE = timedelta(hours=_orphan_grace_hours)
+# Tests only: the name of a point in haven.crypto.commits where the process stops at once
+# (os._exit), to prove what a crash there leaves behind. Refused in production.
+HAVEN_TEST_CRASH_POINT = ENV.get("HAVEN_TEST_CRASH_POINT", "")
+if PRODUCTION and HAVEN_TEST_CRASH_POINT:
+    raise ImproperlyConfigured("HAVEN_TEST_CRASH_POINT must not be set in production.")
 # Written by emergency destruction (docs/emergency.md); while it exists the workspace and the
 # API answer "data destroyed" (haven.crypto.destroyed.DestroyedStateMiddleware).
 HAVEN_DESTRUCTION_CERTIFICATE = Path(

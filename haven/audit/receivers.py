@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.dispatch import receiver
 
 from haven.audit.services import record
-from haven.crypto.signals import everything_destroyed, subject_shredded
+from haven.crypto.signals import everything_destroyed, orphaned_keys_removed, subject_shredded
 
 
 @receiver(subject_shredded)
@@ -28,6 +28,17 @@ def audit_shredding(
         object_id=str(data_key_id),
         fields=sorted(counts),
         reason=reason,
+    )
+
+
+@receiver(orphaned_keys_removed)
+def audit_orphaned_keys_removed(sender: Any, counts: dict[str, int], **kwargs: Any) -> None:
+    # Maintenance: keys no row used (a write that crashed between its two commits).
+    record(
+        action="keys.orphans_removed",
+        object_type="crypto.datakey",
+        fields=sorted(counts),
+        reason="; ".join(f"{label}: {count}" for label, count in sorted(counts.items())),
     )
 
 

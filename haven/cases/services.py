@@ -55,6 +55,7 @@ from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.core.vocab.mission_actions import MISSION_ACTIONS
 from haven.core.vocab.sections import SECTIONS
 from haven.core.vocab.threats import PERPETRATOR_TYPES, THREAT_TYPES
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_key
 from haven.intake import services as intake
 from haven.intake.models import Submission, SubmissionStatus
@@ -288,7 +289,7 @@ def open_case(
         mission.pk, defender, organisation, submission, *linked_defenders, *linked_organisations
     )
     now = timezone.now()
-    with transaction.atomic():
+    with keys_first():
         case = Case(
             mission=mission,
             number=_next_number(mission),

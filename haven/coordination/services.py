@@ -31,6 +31,7 @@ from haven.coordination.models import (
     ReceivedBundle,
 )
 from haven.core.models import Mission
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_key
 from haven.crypto.errors import BundleError, KeyCardError
 from haven.crypto.identity import (
@@ -385,7 +386,7 @@ def import_bundle(*, mission: Mission, actor: User, blob: bytes) -> tuple[Receiv
     if opened.already is not None:
         return opened.already, False
     try:
-        with transaction.atomic():
+        with keys_first():
             received = ReceivedBundle.objects.create(
                 mission=mission,
                 data_key=new_data_key(),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from haven.crypto import aead
 from haven.crypto.cache import cached_key, cached_or, forget_key, remember_key, scope_active
+from haven.crypto.commits import note_new_key
 from haven.crypto.errors import DecryptionError
 from haven.crypto.models import DataKey, EncryptedModel
 from haven.crypto.wrapping import unwrap_secret, wrap_secret
@@ -28,12 +29,14 @@ def _cache_name(key_id: uuid.UUID) -> tuple[str, uuid.UUID]:
 def new_data_key() -> DataKey:
     """Create and store a new subject's data key, wrapped under the current KEK.
 
-    Call it inside the transaction that creates the subject, so a failed write leaves no key.
+    Call it inside ``keys_first()`` with the rows that use it (``haven.crypto.commits``): the
+    key store commits first, so a crash cannot leave those rows without their key.
     """
     key_id = uuid.uuid4()
     dek = aead.random_key()
     version, wrapped = wrap_secret(dek, purpose=_PURPOSE, binding=key_id.bytes)
     data_key = DataKey.objects.create(id=key_id, kek_version=version, wrapped=wrapped)
+    note_new_key(DataKey, key_id)
     remember_key(_cache_name(key_id), dek)
     return data_key
 
@@ -51,6 +54,7 @@ def new_data_keys(count: int) -> list[DataKey]:
         dek = aead.random_key()
         version, wrapped = wrap_secret(dek, purpose=_PURPOSE, binding=key_id.bytes)
         made.append(DataKey(id=key_id, kek_version=version, wrapped=wrapped))
+        note_new_key(DataKey, key_id)
         remember_key(_cache_name(key_id), dek)
     return DataKey.objects.bulk_create(made, batch_size=2000)
 

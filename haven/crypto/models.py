@@ -90,13 +90,15 @@ class EncryptedModel(models.Model):
     """Base of every model with ``EncryptedTextField``/``EncryptedJSONField`` columns.
 
     Set ``data_key`` to the subject's key before the first save: ``new_data_key()`` for a new
-    subject, the subject's own ``data_key`` for its dependent rows (a case's incidents use the
-    case's key). ``repr()`` shows the class and primary key only, never a field value.
+    subject (inside ``keys_first()``, ``haven.crypto.commits``), the subject's own ``data_key``
+    for its dependent rows (a case's incidents use the case's key). ``repr()`` shows the class
+    and primary key only, never a field value.
     """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The key lives in the key store, another database: no constraint can span the two, and
-    # deleting a key (shredding) is done by ``shred_subject``, which removes the rows first.
+    # deleting a key (shredding) is done by ``shred_subject``, which destroys the key, then
+    # removes the rows.
     data_key = models.ForeignKey(
         DataKey,
         on_delete=models.DO_NOTHING,

@@ -2,8 +2,9 @@
 
 Invariant: once ``shred_subject`` returns, the key store no longer holds the subject's data
 key, not even in SQLite's free pages or write-ahead log, so no copy of the data, old or new,
-can be read for that subject again. The key goes first: if removing the rows then failed,
-they would stay behind, unreadable.
+can be read for that subject again. The key goes first (``keys_first``: the key store commits
+before the data): a crash between the two commits leaves the rows behind, unreadable, never a
+key whose rows are gone; an error before the commits leaves everything as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.apps import apps
 from django.db import connections, router, transaction
 from django.utils.translation import gettext as _
 
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import forget_data_key
 from haven.crypto.errors import CryptoError
 from haven.crypto.models import DataKey, EncryptedModel
@@ -56,9 +58,8 @@ def shred_data_key(
 ) -> dict[str, int]:
     keys_alias = router.db_for_write(DataKey)
     counts: dict[str, int] = {}
-    with transaction.atomic():
-        with transaction.atomic(using=keys_alias):
-            DataKey.objects.filter(pk=key_id).delete()
+    with keys_first():
+        DataKey.objects.filter(pk=key_id).delete()
         for model in encrypted_models():
             _removed, per_model = model._base_manager.filter(data_key_id=key_id).delete()
             for label, count in per_model.items():

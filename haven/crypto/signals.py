@@ -10,3 +10,7 @@ subject_shredded = Signal()
 # written to the certificate file), confirmed_by (list of (user id or None, username)) and
 # reason. The key material is already gone when it is sent; a receiver cannot undo that.
 everything_destroyed = Signal()
+
+# Sent after the orphan check removed keys that no row used (haven.crypto.orphans), with:
+# counts (key model label to number of keys removed). A maintenance event: no actor, no mission.
+orphaned_keys_removed = Signal()

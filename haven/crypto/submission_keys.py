@@ -18,6 +18,7 @@ from nacl import bindings
 
 from haven.core.models import Mission
 from haven.crypto.cache import cached_or, forget_key
+from haven.crypto.commits import note_new_key
 from haven.crypto.errors import DecryptionError
 from haven.crypto.models import SubmissionKey
 from haven.crypto.sealing import intake_public_key, open_sealed, seal
@@ -30,9 +31,13 @@ def _context(key_id: uuid.UUID) -> bytes:
 
 
 def new_submission_key(mission: Mission) -> SubmissionKey:
-    """A new request's keypair: the private half sealed to ``mission``'s intake key."""
+    """A new request's keypair: the private half sealed to ``mission``'s intake key.
+
+    Call it inside ``keys_first()`` with the request's rows (``haven.crypto.commits``).
+    """
     public_key, private_key = bindings.crypto_box_keypair()
     key_id = uuid.uuid4()
+    note_new_key(SubmissionKey, key_id)
     return SubmissionKey.objects.create(
         id=key_id,
         public_key=public_key,

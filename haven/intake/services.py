@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import router, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,8 @@ from haven.audit.services import record, record_read
 from haven.core.choices import Urgency
 from haven.core.models import Mission
 from haven.core.vocab.assistance import ASSISTANCE
-from haven.crypto.models import IntakeKey, SubmissionKey
+from haven.crypto.commits import keys_first
+from haven.crypto.models import IntakeKey
 from haven.crypto.receipts import (
     ReceiptKeys,
     derive,
@@ -123,10 +124,10 @@ def submit(
     passphrase = new_passphrase()
     receipt = derive(passphrase, mission_id=mission.pk)
     written: list[Path] = []
-    keys = router.db_for_write(SubmissionKey)
     try:
-        # The request's key (key store) and its rows (data) commit together or not at all.
-        with transaction.atomic(using=keys), transaction.atomic():
+        # The request's key (key store) commits first, then its rows: a crash in between
+        # leaves an unused key (removed by the orphan check), never a request without its key.
+        with keys_first():
             submission = _submit(
                 mission=mission,
                 answers=answers,
@@ -491,8 +492,9 @@ def discard(*, submission: Submission, actor: User | None) -> None:
         for attachment in submission.attachments.all()
         for original in (False, True)
     ]
-    keys = router.db_for_write(SubmissionKey)
-    with transaction.atomic(using=keys), transaction.atomic():
+    # The key goes first, as in every shredding: a crash before the rows are deleted leaves
+    # them unreadable, never the key of a request that is gone.
+    with keys_first():
         record(
             action="intake.discarded",
             actor=actor,

@@ -24,6 +24,7 @@ from haven.cases import services as cases
 from haven.cases.models import Case, Reliability, SourceType
 from haven.core.models import Mission
 from haven.core.vocab.fair_trial import FAIR_TRIAL
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_key
 from haven.crypto.digests import random_token, token_digest
 from haven.monitoring.models import (
@@ -433,7 +434,7 @@ def record_civic_event(
         raise ValidationError({"ends_on": _("The end is before the start.")})
     if any(row.mission_id != mission.pk for row in [*cases_linked, *defenders]):
         raise MonitoringError(_("Everything linked must belong to the same mission."))
-    with transaction.atomic():
+    with keys_first():
         event = CivicEvent(
             mission=mission,
             kind=kind,

@@ -21,14 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
 from haven.audit.services import record
 from haven.core.models import Mission
 from haven.crypto.blindindex import blind_index
-from haven.crypto.models import DataKey
+from haven.crypto.commits import keys_first
 from haven.registry import services
 from haven.registry.models import ContactChannel, Defender, Organisation
 from haven.registry.services import ChannelInput
@@ -384,10 +383,9 @@ def import_file(
     create = (
         services.create_defender if report.kind == "defenders" else services.create_organisation
     )
-    keys = router.db_for_write(DataKey)
-    # The key store is another database: its transaction wraps the data's, so a failure
-    # anywhere leaves neither rows nor their keys behind.
-    with transaction.atomic(using=keys), transaction.atomic():
+    # Every row's key commits to the key store first, then all the rows: a failure anywhere
+    # leaves neither rows nor keys, a crash between the two commits only unused keys.
+    with keys_first():
         for row in report.rows:
             create(
                 mission=mission,

@@ -31,6 +31,7 @@ from haven.core.vocab.channel_types import CHANNEL_TYPES
 from haven.core.vocab.consent_scopes import CONSENT_SCOPES
 from haven.core.vocab.identity_tags import IDENTITY_TAGS
 from haven.crypto.blindindex import blind_index, normalise
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_key
 from haven.crypto.shredding import shred_subject
 from haven.registry.models import (
@@ -319,7 +320,7 @@ def _create_entry(
         )
         if matches:
             raise PossibleDuplicates(matches)
-    with transaction.atomic():
+    with keys_first():
         entry.data_key = new_data_key()
         entry.save()
         for channel in cleaned:
@@ -767,11 +768,14 @@ def merge_defenders(*, survivor: Defender, duplicate: Defender, actor: User) -> 
             fields=sorted(moved | set(changed)),
             reason=f"defender {duplicate.pk} merged into defender {survivor.pk}",
         )
-        shred_subject(
-            duplicate,
-            actor=actor,
-            reason=f"duplicate of defender {survivor.pk}, merged into it",
-        )
+    # Only once what moved is committed under the survivor's key is the duplicate's key
+    # destroyed: shredding inside the transaction would commit the key store first, and a
+    # crash then would leave the moved rows, rolled back, under a key that no longer exists.
+    shred_subject(
+        duplicate,
+        actor=actor,
+        reason=f"duplicate of defender {survivor.pk}, merged into it",
+    )
     return survivor
 
 

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,9 +52,9 @@ from haven.core.vocab.threats import PERPETRATOR_TYPES, THREAT_TYPES
 from haven.core.vocab.work_focus import WORK_FOCUS
 from haven.crypto.blindindex import blind_index
 from haven.crypto.cache import key_scope
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_keys
 from haven.crypto.receipts import derive, new_passphrase, seal_to_receipt
-from haven.crypto.router import KEYSTORE
 from haven.crypto.sealing import seal
 from haven.crypto.submission_keys import new_submission_key
 from haven.intake.models import Message, Submission, SubmissionStatus
@@ -310,7 +310,7 @@ def generate(
     )
     with dates_as_given(*GENERATED_MODELS), fast_sqlite(), cheap_receipts:
         for index in pending:
-            with transaction.atomic(), transaction.atomic(using=KEYSTORE), key_scope():
+            with keys_first(), key_scope():
                 MissionMaker(sizes, seed, index, pools, batch, progress).make()
                 mission_id = Mission.objects.get(slug=mission_slug(index)).pk
                 GeneratedMission.objects.create(mission_id=mission_id, index=index, plan=plan)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connections, models, router, transaction
+from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from haven.accounts.models import User
 from haven.audit.models import AuditEvent
 from haven.audit.services import record
 from haven.core.models import Mission
+from haven.crypto.commits import keys_first
 from haven.crypto.datakeys import new_data_key
 from haven.crypto.digests import random_token, token_digest
 from haven.crypto.models import DataKey
@@ -122,9 +123,8 @@ def restore(archive: zipfile.ZipFile, *, progress: Any = None) -> Restored:
     manifest = check_manifest(archive)
     refuse_unless_empty()
     state = _State(archive)
-    keys = router.db_for_write(DataKey)
     try:
-        with transaction.atomic(using=keys), transaction.atomic():
+        with keys_first():
             for part in PARTS:
                 for data in json.loads(archive.read(part.path)):
                     _restore_row(part, data, state)

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
 from haven.crypto.keys import ensure_keys
+from haven.crypto.orphans import check_orphans, rows_without_key_message
 from haven.wsgi import application
 
 
@@ -44,6 +45,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Refuse to serve with missing or exposed keys rather than fail on the first read.
         ensure_keys()
+        # Keys left unused by a write that crashed between its two commits are removed; rows
+        # of the data without their key are reported, loudly, and serving goes on.
+        orphans = check_orphans(remove=True)
+        self.stdout.write(f"Key store: {orphans.summary()}")
+        if orphans.has_rows_without_key:
+            self.stderr.write(self.style.ERROR(rows_without_key_message(orphans)))
         if settings.HAVEN_SERVE_STATIC:
             call_command("collectstatic", interactive=False, verbosity=0)
         # No server banner: responses say "haven", not the server's name and version.
