@@ -21,6 +21,8 @@ from haven.accounts.services import authenticate_api_token
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
 from haven.core.api import router as core_router
+from haven.intake.api import router as intake_router
+from haven.intake.services import IntakeError
 from haven.monitoring.api import router as monitoring_router
 from haven.monitoring.services import MonitoringError
 from haven.referrals.api import router as referrals_router
@@ -53,6 +55,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
+api.add_router("/", intake_router)
 api.add_router("/", cases_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", referrals_router)
@@ -91,9 +94,11 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, body, status=409)
 
 
+@api.exception_handler(IntakeError)
 @api.exception_handler(CaseError)
 @api.exception_handler(MonitoringError)
 @api.exception_handler(ReferralError)
 def case_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """A case rule refused the change (an illegal move, no consent): 409, with the reason."""
+    """A domain rule refused the change (an illegal move, no consent, an empty reply): 409,
+    with the reason."""
     return api.create_response(request, {"detail": str(exc)}, status=409)
