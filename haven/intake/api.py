@@ -143,7 +143,8 @@ def _answers(answers: dict[str, Any]) -> AnswersOut:
     return AnswersOut(**values)
 
 
-def _message_out(message: Message, text: str) -> MessageOut:
+def message_out(message: Message, text: str) -> MessageOut:
+    """One message of a conversation, as the cases' API shows it too."""
     return MessageOut(
         id=message.pk,
         direction=message.direction,
@@ -199,7 +200,7 @@ def submission(request: HttpRequest, submission_id: RowId) -> SubmissionOut:
 def submission_messages(request: HttpRequest, submission_id: RowId) -> list[MessageOut]:
     membership, found = _submission(request, submission_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["messages"])
-    return [_message_out(row, text) for row, text in services.conversation_for_mission(found)]
+    return [message_out(row, text) for row, text in services.conversation_for_mission(found)]
 
 
 @router.post(
@@ -212,7 +213,7 @@ def reply_to_submission(
 ) -> Status[MessageOut]:
     membership, found = _submission(request, submission_id)
     message = services.reply(submission=found, actor=membership.user, text=payload.text)
-    return Status(201, _message_out(message, payload.text.strip()))
+    return Status(201, message_out(message, payload.text.strip()))
 
 
 @router.post(
