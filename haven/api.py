@@ -29,6 +29,8 @@ from haven.referrals.api import router as referrals_router
 from haven.referrals.services import ReferralError
 from haven.registry.api import router as registry_router
 from haven.registry.services import PossibleDuplicates, RegistryError
+from haven.reports.api import router as reports_router
+from haven.reports.approvals import ExportRefused
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -56,6 +58,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", intake_router)
+api.add_router("/", reports_router)
 api.add_router("/", cases_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", referrals_router)
@@ -95,6 +98,7 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 @api.exception_handler(IntakeError)
+@api.exception_handler(ExportRefused)
 @api.exception_handler(CaseError)
 @api.exception_handler(MonitoringError)
 @api.exception_handler(ReferralError)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -40,12 +42,18 @@ def me(request: HttpRequest) -> MeOut:
 def casework_membership(request: HttpRequest, refusal: str) -> Membership:
     """The token owner's membership of the token's mission, when it is an administrator's or
     an officer's; otherwise 403 with ``refusal``. For routes that reach domain records."""
+    return role_membership(request, CASEWORK_ROLES, refusal)
+
+
+def role_membership(request: HttpRequest, roles: Iterable[str], refusal: str) -> Membership:
+    """The token owner's membership of the token's mission, when its role is one of ``roles``
+    (as the workspace page's ``requires_role``); otherwise 403 with ``refusal``."""
     token = request.auth  # type: ignore[attr-defined]
     membership = (
         Membership.objects.filter(user=token.user, mission=token.mission)
         .select_related("mission", "user")
         .first()
     )
-    if membership is None or membership.role not in CASEWORK_ROLES:
+    if membership is None or membership.role not in roles:
         raise HttpError(403, refusal)
     return membership
