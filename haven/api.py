@@ -18,6 +18,7 @@ from ninja.security import HttpBearer
 from haven.accounts.api import router as accounts_router
 from haven.accounts.models import ApiToken, TokenScope
 from haven.accounts.services import authenticate_api_token
+from haven.audit.api import router as audit_router
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
 from haven.core.api import router as core_router
@@ -59,6 +60,7 @@ api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", intake_router)
 api.add_router("/", reports_router)
+api.add_router("/", audit_router)
 api.add_router("/", cases_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", referrals_router)
