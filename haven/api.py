@@ -17,7 +17,7 @@ from ninja.security import HttpBearer
 
 from haven.accounts.api import router as accounts_router
 from haven.accounts.models import ApiToken, TokenScope
-from haven.accounts.services import authenticate_api_token
+from haven.accounts.services import AccountError, authenticate_api_token
 from haven.audit.api import router as audit_router
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
@@ -99,6 +99,7 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, body, status=409)
 
 
+@api.exception_handler(AccountError)
 @api.exception_handler(IntakeError)
 @api.exception_handler(ExportRefused)
 @api.exception_handler(CaseError)
