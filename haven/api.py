@@ -21,6 +21,8 @@ from haven.accounts.services import AccountError, authenticate_api_token
 from haven.audit.api import router as audit_router
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
+from haven.coordination.api import router as coordination_router
+from haven.coordination.services import CoordinationError
 from haven.core.api import router as core_router
 from haven.intake.api import router as intake_router
 from haven.intake.services import IntakeError
@@ -61,6 +63,7 @@ api.add_router("/", registry_router)
 api.add_router("/", intake_router)
 api.add_router("/", reports_router)
 api.add_router("/", audit_router)
+api.add_router("/", coordination_router)
 api.add_router("/", cases_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", referrals_router)
@@ -100,6 +103,7 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 @api.exception_handler(AccountError)
+@api.exception_handler(CoordinationError)
 @api.exception_handler(IntakeError)
 @api.exception_handler(ExportRefused)
 @api.exception_handler(CaseError)
