@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Annotated
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -84,7 +85,7 @@ class MemberOut(Schema):
 class RoleIn(Schema):
     role: str = Field(max_length=16)
     sees_identity_tags: bool | None = None
-    sections: list[str] | None = Field(default=None, max_length=20)
+    sections: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
 
 
 def _admin(request: HttpRequest) -> Membership:
