@@ -17,16 +17,23 @@ from ninja.security import HttpBearer
 
 from haven.accounts.api import router as accounts_router
 from haven.accounts.models import ApiToken, TokenScope
-from haven.accounts.services import authenticate_api_token
+from haven.accounts.services import AccountError, authenticate_api_token
+from haven.audit.api import router as audit_router
 from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
+from haven.coordination.api import router as coordination_router
+from haven.coordination.services import CoordinationError
 from haven.core.api import router as core_router
+from haven.intake.api import router as intake_router
+from haven.intake.services import IntakeError
 from haven.monitoring.api import router as monitoring_router
 from haven.monitoring.services import MonitoringError
 from haven.referrals.api import router as referrals_router
 from haven.referrals.services import ReferralError
 from haven.registry.api import router as registry_router
 from haven.registry.services import PossibleDuplicates, RegistryError
+from haven.reports.api import router as reports_router
+from haven.reports.approvals import ExportRefused
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -53,6 +60,10 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
+api.add_router("/", intake_router)
+api.add_router("/", reports_router)
+api.add_router("/", audit_router)
+api.add_router("/", coordination_router)
 api.add_router("/", cases_router)
 api.add_router("/", monitoring_router)
 api.add_router("/", referrals_router)
@@ -91,9 +102,14 @@ def refused(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, body, status=409)
 
 
+@api.exception_handler(AccountError)
+@api.exception_handler(CoordinationError)
+@api.exception_handler(IntakeError)
+@api.exception_handler(ExportRefused)
 @api.exception_handler(CaseError)
 @api.exception_handler(MonitoringError)
 @api.exception_handler(ReferralError)
 def case_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """A case rule refused the change (an illegal move, no consent): 409, with the reason."""
+    """A domain rule refused the change (an illegal move, no consent, an empty reply): 409,
+    with the reason."""
     return api.create_response(request, {"detail": str(exc)}, status=409)

@@ -63,6 +63,14 @@ def signed_in_client(
     return client
 
 
+def api_client(user: User, mission: Mission, *, scope: str = "write") -> Client:
+    """A client that speaks to the API with a fresh personal token of ``user`` in ``mission``."""
+    from haven.accounts.services import create_api_token
+
+    token = create_api_token(user=user, mission=mission, name="test", scope=scope, days=5)
+    return Client(headers={"Authorization": f"Bearer {token.secret}"})
+
+
 class all_queries:
     """Counts queries on every database (the data and the key store) inside a ``with``."""
 

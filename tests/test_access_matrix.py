@@ -29,6 +29,7 @@ from haven.cases import services as cases
 from haven.cases.models import (
     Action,
     Case,
+    CaseMember,
     FollowUp,
     Incident,
     Note,
@@ -209,6 +210,7 @@ class World:
             perpetrator_type="police",
             source_type="victim",
         )
+        cases.add_team_member(case=self.case, actor=admin, user=self.members["officer"])
         self.action = cases.plan_action(
             case=self.case,
             actor=admin,
@@ -323,6 +325,7 @@ OBJECT_FACTORIES: dict[str, Callable[[World, str], Any]] = {
     "submission_id": lambda w, role: w.submission.pk,
     "attachment_id": lambda w, role: w.attachment.pk,
     "case_id": lambda w, role: w.case.pk,
+    "user_id": lambda w, role: w.members["officer"].pk,
     "action_id": lambda w, role: w.action.pk,
     "task_id": lambda w, role: w.relocation_task.pk,
     "hearing_id": lambda w, role: w.hearing.pk,
@@ -478,6 +481,8 @@ def _snapshot(world: World) -> list[Any]:
         list(RiskAssessment.objects.values_list("pk")),
         list(FollowUp.objects.values_list("pk")),
         list(Note.objects.values_list("pk")),
+        list(CaseMember.objects.values_list("pk")),
+        list(Case.objects.values_list("pk", "restricted")),
         list(RelocationTask.objects.values_list("pk", "done_on")),
         list(Hearing.objects.values_list("pk", "status")),
         list(ObservationReport.objects.values_list("pk", "access")),
@@ -492,6 +497,18 @@ def _snapshot(world: World) -> list[Any]:
         list(Disclosure.objects.values_list("pk")),
         list(ReceivedBundle.objects.values_list("pk")),
     ]
+
+
+def _api_methods(client: Client, url: str) -> list[str]:
+    """The methods an API path answers, from the ``Allow`` of its 405 to OPTIONS."""
+    allowed = client.options(url).get("Allow", "GET")
+    return [method.strip().lower() for method in allowed.split(",") if method.strip()]
+
+
+def _api_call(client: Client, url: str, method: str) -> Any:
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, {}, content_type="application/json")
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "api"], ids=lambda r: r.name)
@@ -512,16 +529,39 @@ def test_api_scope(route: Route, world: World) -> None:
     outsider = Client(headers={"Authorization": f"Bearer {world.outsider_token.secret}"})
     url = _url(route, world, "outsider")
     before = _snapshot(world)
-    response = outsider.get(url)
-    if response.status_code == 405:
-        # A write-only route: an empty body is refused (422) before any lookup, or the
-        # object is not found; either way nothing of mission A changes or shows.
-        response = outsider.post(url, {}, content_type="application/json")
-        assert response.status_code in {404, 422}, route.name
-    elif route.params:
-        assert response.status_code == 404, route.name
-    body = _body(response)
-    assert MARKER not in body and MISSION_MARKER not in body, route.name
+    methods = _api_methods(outsider, url)
+    assert methods, route.name
+    for method in methods:
+        response = _api_call(outsider, url, method)
+        if method != "get":
+            # A write: an empty body is refused (422) before any lookup, or the object is
+            # not found; either way nothing of mission A changes or shows.
+            assert response.status_code in {404, 422}, (route.name, method)
+        elif route.params:
+            assert response.status_code == 404, route.name
+        body = _body(response)
+        assert MARKER not in body and MISSION_MARKER not in body, (route.name, method)
+    assert _snapshot(world) == before, route.name
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.kind == "api"], ids=lambda r: r.name)
+def test_api_writes_refused_to_viewers_and_auditors(route: Route, world: World) -> None:
+    # Every write method of every API path, as a viewer and as an auditor of mission A with
+    # a read-and-write token: refused (or its empty body refused), and nothing changes.
+    before = _snapshot(world)
+    for role in ("viewer", "auditor"):
+        client = Client(headers={"Authorization": f"Bearer {world.tokens[role].secret}"})
+        url = _url(route, world, role)
+        for method in _api_methods(client, url):
+            if method == "get":
+                continue
+            response = _api_call(client, url, method)
+            assert response.status_code in {403, 404, 422}, (route.name, role, method)
+            body = _body(response)
+            assert not any(f"{kind} {MARKER}" in body for kind in REGISTRY_KINDS), (
+                route.name,
+                role,
+            )
     assert _snapshot(world) == before, route.name
 
 

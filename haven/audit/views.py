@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from haven.audit.models import AuditEvent
+from haven.audit import selectors
 from haven.audit.services import verify_chain
 from haven.core.access import requires_role
 
@@ -16,10 +16,8 @@ PAGE_SIZE = 50
 @requires_role("auditor", "admin")
 def log(request: HttpRequest) -> HttpResponse:
     mission = request.membership.mission  # type: ignore[attr-defined]
-    events = AuditEvent.objects.for_mission(mission)
-    action = request.GET.get("action", "").replace("\x00", "").strip()[:64]
-    if action:
-        events = events.filter(action__startswith=action)
+    action = selectors.clean_action_prefix(request.GET.get("action", ""))
+    events = selectors.mission_events(mission, action)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     verification = None
     if request.method == "POST":

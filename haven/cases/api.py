@@ -1,6 +1,8 @@
-"""API: cases, incidents, risk assessments, actions and follow-ups, through the workspace's
-services and scopes. A restricted case outside the token owner's team answers 404, like
-another mission's; refusals of case rules answer 409 with the reason."""
+"""API: cases, incidents, risk assessments, actions, follow-ups, notes, the case team and
+restriction, handover, cases opened from portal requests and updates to the defender, through
+the workspace's services and scopes. A restricted case outside the token owner's team answers
+404, like another mission's; refusals of case rules answer 409 with the reason; reading what a
+case holds (its log, notes, conversation) is an audited read, as on the case's page."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from haven.accounts.api import casework_membership
@@ -20,11 +22,17 @@ from haven.cases import relocation, selectors, services
 from haven.cases.models import (
     Action,
     Case,
+    CaseMember,
     FollowUp,
     Incident,
+    Note,
     RelocationTask,
     RiskAssessment,
 )
+from haven.core.schemas import Error, RowId
+from haven.intake import selectors as intake_selectors
+from haven.intake import services as intake
+from haven.intake.api import MessageOut, message_out
 from haven.registry.models import Defender, Organisation
 
 router = Router(tags=["cases"])
@@ -596,3 +604,261 @@ def _relocation_task(request: HttpRequest, task_id: int) -> RelocationTask:
     if found is None:
         raise Http404
     return found
+
+
+# -- notes
+
+
+class NoteIn(Schema):
+    text: str = Field(min_length=1, max_length=services.TEXT_LIMITS["text"])
+
+
+class NoteOut(Schema):
+    id: int
+    text: str
+    recorded_by_id: int | None
+    created_at: datetime.datetime
+
+
+def _note_out(row: Note) -> NoteOut:
+    return NoteOut(
+        id=row.pk, text=row.text, recorded_by_id=row.recorded_by_id, created_at=row.created_at
+    )
+
+
+@router.get(
+    "/cases/{case_id}/notes",
+    response={200: list[NoteOut], 403: Error, 404: Error},
+    summary="A case's working notes (the read is logged)",
+)
+def notes(request: HttpRequest, case_id: RowId) -> list[NoteOut]:
+    membership, found = _case(request, case_id)
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["notes"])
+    return [_note_out(row) for row in Note.objects.filter(case=found)]
+
+
+@router.post(
+    "/cases/{case_id}/notes",
+    response={201: NoteOut, 403: Error, 404: Error},
+    summary="Add a working note",
+)
+def add_note(request: HttpRequest, case_id: RowId, payload: NoteIn) -> Status[NoteOut]:
+    membership, found = _case(request, case_id)
+    row = services.add_note(case=found, actor=membership.user, text=payload.text)
+    return Status(201, _note_out(row))
+
+
+# -- the team and restriction
+
+
+class TeamMemberOut(Schema):
+    user_id: int
+    username: str
+    added_at: datetime.datetime
+
+
+class TeamOut(Schema):
+    restricted: bool
+    members: list[TeamMemberOut]
+
+
+class TeamMemberIn(Schema):
+    user_id: RowId
+
+
+class RestrictionIn(Schema):
+    restricted: bool
+
+
+def _team_out(case: Case) -> TeamOut:
+    rows = CaseMember.objects.filter(case=case).select_related("user").order_by("added_at", "pk")
+    return TeamOut(
+        restricted=case.restricted,
+        members=[
+            TeamMemberOut(user_id=row.user_id, username=row.user.username, added_at=row.added_at)
+            for row in rows
+        ],
+    )
+
+
+@router.get(
+    "/cases/{case_id}/team",
+    response={200: TeamOut, 403: Error, 404: Error},
+    summary="Who is named to the case (who sees it when it is restricted)",
+)
+def team(request: HttpRequest, case_id: RowId) -> TeamOut:
+    _membership, found = _case(request, case_id)
+    return _team_out(found)
+
+
+@router.post(
+    "/cases/{case_id}/team",
+    response={200: TeamOut, 403: Error, 404: Error},
+    summary="Name an officer or administrator to the case team",
+)
+def add_team_member(request: HttpRequest, case_id: RowId, payload: TeamMemberIn) -> TeamOut:
+    membership, found = _case(request, case_id)
+    user = _member(membership, payload.user_id, "user_id")
+    assert user is not None
+    services.add_team_member(case=found, actor=membership.user, user=user)
+    return _team_out(found)
+
+
+@router.delete(
+    "/cases/{case_id}/team/{user_id}",
+    response={200: TeamOut, 403: Error, 404: Error},
+    summary="Take someone off the case team",
+)
+def remove_team_member(request: HttpRequest, case_id: RowId, user_id: RowId) -> TeamOut:
+    membership, found = _case(request, case_id)
+    member = CaseMember.objects.filter(case=found, user_id=user_id).select_related("user").first()
+    if member is None:
+        raise Http404
+    services.remove_team_member(case=found, actor=membership.user, user=member.user)
+    return _team_out(found)
+
+
+@router.put(
+    "/cases/{case_id}/restriction",
+    response={200: CaseOut, 403: Error, 404: Error},
+    summary="Restrict the case to its owner, second officer and team, or lift that",
+)
+def restrict_case(request: HttpRequest, case_id: RowId, payload: RestrictionIn) -> CaseOut:
+    membership, found = _case(request, case_id)
+    services.update_case(
+        case=found, actor=membership.user, changes={"restricted": payload.restricted}
+    )
+    return _case_out(found, membership)
+
+
+# -- handover
+
+
+class HandoverMoveIn(Schema):
+    case_id: RowId
+    to_owner_id: RowId
+    note: str = Field(default="", max_length=services.TEXT_LIMITS["note"])
+
+
+class HandoverIn(Schema):
+    moves: list[HandoverMoveIn] = Field(max_length=500)
+
+
+class HandoverOut(Schema):
+    id: int
+    case_id: int
+    from_owner_id: int | None
+    to_owner_id: int | None
+    created_at: datetime.datetime
+
+
+def _officer(membership: Membership, membership_id: int) -> User:
+    """The member of the token's mission whose cases are handed over; elsewhere a 404."""
+    found = Membership.objects.filter(pk=membership_id, mission=membership.mission).first()
+    if found is None:
+        raise Http404
+    return found.user
+
+
+@router.get(
+    "/handover/{membership_id}",
+    response={200: list[CaseSummary], 403: Error, 404: Error},
+    summary="The open cases a member owns or seconds, among those you see",
+)
+def handover_cases(request: HttpRequest, membership_id: RowId) -> list[CaseSummary]:
+    membership = _membership(request)
+    officer = _officer(membership, membership_id)
+    rows = selectors.handover_cases(membership.user, membership.mission, officer)
+    return [CaseSummary(**_summary_fields(case)) for case in rows]
+
+
+@router.post(
+    "/handover/{membership_id}",
+    response={201: list[HandoverOut], 403: Error, 404: Error},
+    summary="Pass a member's cases to new owners, all or nothing, each with a note",
+)
+def hand_over(
+    request: HttpRequest, membership_id: RowId, payload: HandoverIn
+) -> Status[list[HandoverOut]]:
+    membership = _membership(request)
+    officer = _officer(membership, membership_id)
+    cases = {
+        case.pk: case
+        for case in selectors.handover_cases(membership.user, membership.mission, officer)
+    }
+    moves = []
+    for move in payload.moves:
+        if move.case_id not in cases:
+            raise Http404
+        to_owner = _member(membership, move.to_owner_id, "to_owner_id")
+        assert to_owner is not None
+        moves.append(services.HandoverMove(cases[move.case_id], to_owner, move.note))
+    done = services.hand_over(actor=membership.user, moves=moves)
+    return Status(
+        201,
+        [
+            HandoverOut(
+                id=row.pk,
+                case_id=row.case_id,
+                from_owner_id=row.from_owner_id,
+                to_owner_id=row.to_owner_id,
+                created_at=row.created_at,
+            )
+            for row in done
+        ],
+    )
+
+
+# -- portal requests and the defender
+
+
+class UpdateIn(Schema):
+    text: str = Field(min_length=1, max_length=intake.MAX_MESSAGE)
+
+
+@router.post(
+    "/submissions/{submission_id}/case",
+    response={200: CaseOut, 201: CaseOut, 403: Error, 404: Error, 409: Error},
+    summary="Open a case from a portal request (registering the person if needed)",
+)
+def case_from_submission(request: HttpRequest, submission_id: RowId) -> Status[CaseOut]:
+    membership, rows = _cases(request)
+    submissions = intake_selectors.submissions(membership.user, membership.mission)
+    submission = submissions.filter(pk=submission_id).first()
+    if submission is None:
+        raise Http404
+    existing = rows.filter(submission=submission).first()
+    if existing is not None:
+        return Status(200, _case_out(existing, membership))
+    if Case.objects.filter(submission=submission).exists():
+        raise services.CaseError(
+            _("This request already has a restricted case; ask its owner to add you to its team.")
+        )
+    case = services.open_case_from_submission(submission=submission, actor=membership.user)
+    return Status(201, _case_out(case, membership))
+
+
+@router.get(
+    "/cases/{case_id}/messages",
+    response={200: list[MessageOut], 403: Error, 404: Error},
+    summary="The portal conversation of the request the case came from (the read is logged)",
+)
+def case_messages(request: HttpRequest, case_id: RowId) -> list[MessageOut]:
+    membership, found = _case(request, case_id)
+    if found.submission is None:
+        return []
+    record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["messages"])
+    return [
+        message_out(row, text) for row, text in intake.conversation_for_mission(found.submission)
+    ]
+
+
+@router.post(
+    "/cases/{case_id}/messages",
+    response={204: None, 403: Error, 404: Error, 409: Error},
+    summary="Send the defender an update through the portal; it counts as a contact",
+)
+def send_update(request: HttpRequest, case_id: RowId, payload: UpdateIn) -> Status[None]:
+    membership, found = _case(request, case_id)
+    services.send_update(case=found, actor=membership.user, text=payload.text)
+    return Status(204, None)

@@ -1,6 +1,8 @@
-"""API: defenders, organisations, affiliations and consent, with the workspace's services
-and scopes. A token acts in its one mission; only administrators and officers reach the
-registry; another mission's ids answer 404; identity tags follow the member's permission."""
+"""API: defenders, organisations, affiliations, consent, contact channels, relations and
+merges, with the workspace's services and scopes. A token acts in its one mission; only
+administrators and officers reach the registry; another mission's ids answer 404; identity
+tags follow the member's permission; reading a record's channels or relations is an audited
+read, as opening the record is."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 
@@ -18,12 +20,15 @@ from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
 from haven.core.models import Mission
+from haven.core.schemas import Error, RowId
 from haven.registry import consent, selectors, services
 from haven.registry.models import (
     Affiliation,
     ConsentRecord,
+    ContactChannel,
     Defender,
     Organisation,
+    Relation,
 )
 
 router = Router(tags=["registry"])
@@ -33,9 +38,9 @@ router = Router(tags=["registry"])
 
 
 class ChannelIn(Schema):
-    channel_type: str
-    value: str
-    safety_notes: str = ""
+    channel_type: str = Field(max_length=20)
+    value: str = Field(max_length=500)
+    safety_notes: str = Field(default="", max_length=1000)
     preferred: bool = False
 
 
@@ -238,16 +243,27 @@ def _lines(text: str) -> list[str]:
 
 
 def _channels(entry: Defender | Organisation) -> list[ChannelOut]:
-    return [
-        ChannelOut(
-            id=c.pk,
-            channel_type=c.channel_type,
-            value=c.value,
-            safety_notes=c.safety_notes,
-            preferred=c.preferred,
-        )
-        for c in entry.channels.all()
-    ]
+    return [_channel(c) for c in entry.channels.all()]
+
+
+def _channel(row: ContactChannel) -> ChannelOut:
+    return ChannelOut(
+        id=row.pk,
+        channel_type=row.channel_type,
+        value=row.value,
+        safety_notes=row.safety_notes,
+        preferred=row.preferred,
+    )
+
+
+def _relation(row: Relation) -> RelationOut:
+    return RelationOut(
+        id=row.pk,
+        kind=row.kind,
+        linked_defender_id=row.linked_id,
+        name=row.name,
+        details=row.details,
+    )
 
 
 def _affiliation(row: Affiliation) -> AffiliationOut:
@@ -318,16 +334,7 @@ def _defender_out(defender: Defender, membership: Membership) -> DefenderOut:
         identity_tags=list(defender.identity_tags) if membership.may_see_identity_tags else None,
         channels=_channels(defender),
         affiliations=[_affiliation(row) for row in defender.affiliations.all()],
-        relations=[
-            RelationOut(
-                id=row.pk,
-                kind=row.kind,
-                linked_defender_id=row.linked_id,
-                name=row.name,
-                details=row.details,
-            )
-            for row in defender.relations.all()
-        ],
+        relations=[_relation(row) for row in defender.relations.all()],
         consents=_consents(defender),
     )
 
@@ -556,3 +563,183 @@ def withdraw_consent(request: HttpRequest, consent_id: int, payload: WithdrawIn)
         consent=row, actor=membership.user, reason=payload.reason, note=payload.note
     )
     return _consent(row, in_force=False)
+
+
+# -- contact channels
+
+
+def _read(request: HttpRequest, entry: Defender | Organisation, fields: list[str]) -> None:
+    membership = _membership(request)
+    record_read(actor=membership.user, mission=membership.mission, obj=entry, fields=fields)
+
+
+def _add_channel(
+    request: HttpRequest, entry: Defender | Organisation, payload: ChannelIn
+) -> Status[ChannelOut]:
+    row = services.add_channel(
+        entry=entry, actor=_membership(request).user, channel=_channel_inputs([payload])[0]
+    )
+    return Status(201, _channel(row))
+
+
+@router.get(
+    "/defenders/{defender_id}/channels",
+    response={200: list[ChannelOut], 403: Error, 404: Error},
+    summary="How to reach a defender (the read is logged)",
+)
+def defender_channels(request: HttpRequest, defender_id: RowId) -> list[ChannelOut]:
+    found: Defender = _get(request, Defender, defender_id)
+    _read(request, found, ["channels"])
+    return _channels(found)
+
+
+@router.post(
+    "/defenders/{defender_id}/channels",
+    response={201: ChannelOut, 403: Error, 404: Error, 409: Error},
+    summary="Add a contact channel to a defender",
+)
+def add_defender_channel(
+    request: HttpRequest, defender_id: RowId, payload: ChannelIn
+) -> Status[ChannelOut]:
+    return _add_channel(request, _get(request, Defender, defender_id), payload)
+
+
+@router.get(
+    "/organisations/{organisation_id}/channels",
+    response={200: list[ChannelOut], 403: Error, 404: Error},
+    summary="How to reach an organisation (the read is logged)",
+)
+def organisation_channels(request: HttpRequest, organisation_id: RowId) -> list[ChannelOut]:
+    found: Organisation = _get(request, Organisation, organisation_id)
+    _read(request, found, ["channels"])
+    return _channels(found)
+
+
+@router.post(
+    "/organisations/{organisation_id}/channels",
+    response={201: ChannelOut, 403: Error, 404: Error, 409: Error},
+    summary="Add a contact channel to an organisation",
+)
+def add_organisation_channel(
+    request: HttpRequest, organisation_id: RowId, payload: ChannelIn
+) -> Status[ChannelOut]:
+    return _add_channel(request, _get(request, Organisation, organisation_id), payload)
+
+
+@router.put(
+    "/channels/{channel_id}",
+    response={200: ChannelOut, 403: Error, 404: Error, 409: Error},
+    summary="Change a contact channel",
+)
+def change_channel(request: HttpRequest, channel_id: RowId, payload: ChannelIn) -> ChannelOut:
+    row: ContactChannel = _get(request, ContactChannel, channel_id)
+    services.update_channel(
+        channel=row, actor=_membership(request).user, changes=_channel_inputs([payload])[0]
+    )
+    return _channel(row)
+
+
+@router.delete(
+    "/channels/{channel_id}",
+    response={204: None, 403: Error, 404: Error},
+    summary="Remove a contact channel (the next one becomes preferred)",
+)
+def remove_channel(request: HttpRequest, channel_id: RowId) -> Status[None]:
+    row: ContactChannel = _get(request, ContactChannel, channel_id)
+    services.remove_channel(channel=row, actor=_membership(request).user)
+    return Status(204, None)
+
+
+# -- relations
+
+
+class RelationIn(Schema):
+    kind: str = Field(max_length=20)
+    linked_defender_id: RowId | None = None
+    name: str = Field(default="", max_length=200)
+    details: str = Field(default="", max_length=2000)
+
+
+@router.get(
+    "/defenders/{defender_id}/relations",
+    response={200: list[RelationOut], 403: Error, 404: Error},
+    summary="A defender's relatives and linked people (the read is logged)",
+)
+def relations(request: HttpRequest, defender_id: RowId) -> list[RelationOut]:
+    found: Defender = _get(request, Defender, defender_id)
+    _read(request, found, ["relations"])
+    return [_relation(row) for row in found.relations.all()]
+
+
+@router.post(
+    "/defenders/{defender_id}/relations",
+    response={201: RelationOut, 403: Error, 404: Error, 409: Error},
+    summary="Link a relative or another person: someone in the registry, or described",
+)
+def add_relation(
+    request: HttpRequest, defender_id: RowId, payload: RelationIn
+) -> Status[RelationOut]:
+    found: Defender = _get(request, Defender, defender_id)
+    linked = None
+    if payload.linked_defender_id is not None:
+        linked = _get(request, Defender, payload.linked_defender_id)
+    row = services.add_relation(
+        defender=found,
+        actor=_membership(request).user,
+        kind=payload.kind,
+        linked=linked,
+        name=payload.name,
+        details=payload.details,
+    )
+    return Status(201, _relation(row))
+
+
+@router.delete(
+    "/relations/{relation_id}",
+    response={204: None, 403: Error, 404: Error},
+    summary="Remove a relation",
+)
+def remove_relation(request: HttpRequest, relation_id: RowId) -> Status[None]:
+    row: Relation = _get(request, Relation, relation_id)
+    services.remove_relation(relation=row, actor=_membership(request).user)
+    return Status(204, None)
+
+
+# -- merges
+
+
+class DuplicateOut(Schema):
+    id: int
+    name: str
+    reasons: list[str]
+
+
+class MergeIn(Schema):
+    duplicate_id: RowId
+
+
+@router.get(
+    "/defenders/{defender_id}/duplicates",
+    response={200: list[DuplicateOut], 403: Error, 404: Error},
+    summary="Records that share a name, phone number or e-mail address with this defender",
+)
+def defender_duplicates(request: HttpRequest, defender_id: RowId) -> list[DuplicateOut]:
+    found: Defender = _get(request, Defender, defender_id)
+    return [
+        DuplicateOut(id=match.entry.pk, name=match.entry.name, reasons=match.reasons)
+        for match in services.possible_duplicates_of(found)
+    ]
+
+
+@router.post(
+    "/defenders/{defender_id}/merge",
+    response={200: DefenderOut, 403: Error, 404: Error, 409: Error},
+    summary="Fold another record into this one; the other is destroyed for good",
+)
+def merge_defenders(request: HttpRequest, defender_id: RowId, payload: MergeIn) -> DefenderOut:
+    membership = _membership(request)
+    survivor: Defender = _get(request, Defender, defender_id)
+    duplicate: Defender = _get(request, Defender, payload.duplicate_id)
+    services.merge_defenders(survivor=survivor, duplicate=duplicate, actor=membership.user)
+    survivor.refresh_from_db()
+    return _defender_out(survivor, membership)

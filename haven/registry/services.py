@@ -300,6 +300,16 @@ def find_duplicates(
 # -- defenders and organisations
 
 
+def possible_duplicates_of(entry: Entry) -> list[PossibleDuplicate]:
+    """Other records of the entry's mission that share its name, phone or e-mail address."""
+    channels = [
+        ChannelInput(channel.channel_type, channel.value) for channel in entry.channels.all()
+    ]
+    return find_duplicates(
+        mission=entry.mission, model=type(entry), name=entry.name, channels=channels, exclude=entry
+    )
+
+
 def _create_entry(
     entry: Entry,
     *,

@@ -247,16 +247,6 @@ def _consent_rows(entry: Entry) -> list[tuple[ConsentRecord, bool]]:
     return [(row, row.pk in in_force) for row in consent.records_of(entry)]
 
 
-def _possible_duplicates(entry: Entry) -> list[services.PossibleDuplicate]:
-    channels = [
-        services.ChannelInput(channel.channel_type, channel.value)
-        for channel in entry.channels.all()
-    ]
-    return services.find_duplicates(
-        mission=entry.mission, model=type(entry), name=entry.name, channels=channels, exclude=entry
-    )
-
-
 @casework
 def defender_detail(request: HttpRequest, defender_id: int) -> HttpResponse:
     defender: Defender = _scoped(request, Defender, defender_id)
@@ -269,7 +259,7 @@ def defender_detail(request: HttpRequest, defender_id: int) -> HttpResponse:
         "affiliations": defender.affiliations.select_related("organisation"),
         "relations": defender.relations.select_related("linked"),
         "linked_from": defender.linked_from.select_related("defender"),
-        "duplicates": _possible_duplicates(defender),
+        "duplicates": services.possible_duplicates_of(defender),
         "identity_tags": (
             [IDENTITY_TAGS.label(code) for code in defender.identity_tags]
             if membership.may_see_identity_tags
@@ -288,7 +278,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
         "channels": organisation.channels.all(),
         "consents": _consent_rows(organisation),
         "affiliations": organisation.affiliations.select_related("defender"),
-        "duplicates": _possible_duplicates(organisation),
+        "duplicates": services.possible_duplicates_of(organisation),
     }
     return render(request, "registry/organisation_detail.html", context)
 
@@ -597,7 +587,7 @@ def defender_merge(request: HttpRequest, defender_id: int) -> HttpResponse:
         context = {
             "survivor": survivor,
             "form": chooser,
-            "duplicates": _possible_duplicates(survivor),
+            "duplicates": services.possible_duplicates_of(survivor),
         }
         return render(request, "registry/merge_choose.html", context)
 
