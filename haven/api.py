@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, Valid
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -32,6 +33,7 @@ from haven.cases.api import router as cases_router
 from haven.cases.services import CaseError
 from haven.core.api import router as core_router
 from haven.core.apierrors import error_body, server_error_detail, unavailable_detail
+from haven.core.schemas import has_nul
 from haven.monitoring.api import router as monitoring_router
 from haven.monitoring.services import MonitoringError
 from haven.referrals.api import router as referrals_router
@@ -54,17 +56,30 @@ class TokenAuth(HttpBearer):
 
 
 class MalformedBody(ValueError):
-    """The body is not JSON (or is JSON nested beyond what the parser follows)."""
+    """The body is not JSON, is nested beyond what the parser follows, or holds a NUL."""
 
 
 class JsonParser(Parser):
-    """Ninja's JSON parser, with the reason a body could not be read kept for the answer."""
+    """Ninja's JSON parser, with the reason a body could not be read kept for the answer, and
+    NUL refused in bodies and queries alike (no route can store what PostgreSQL cannot)."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         try:
-            return super().parse_body(request)
+            data = super().parse_body(request)
         except (ValueError, RecursionError) as error:
-            raise MalformedBody(str(error)) from error
+            detail = _("The body is not valid JSON (%(reason)s). Send one JSON object.")
+            raise MalformedBody(detail % {"reason": str(error)[:200]}) from error
+        if has_nul(data):
+            raise MalformedBody(_("The body holds a NUL character, which is not allowed."))
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, str], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if has_nul(parsed):
+            raise HttpError(400, _("The query holds a NUL character, which is not allowed."))
+        return parsed
 
 
 class DuplicateOut(Schema):
@@ -98,8 +113,9 @@ def declared_errors(method: str, operation: dict[str, Any]) -> dict[int, str]:
         statuses[403] = "The token's role or scope does not allow this."
     if takes_input:
         statuses[422] = "The input does not match the schema or a rule; errors by field."
+    if takes_input:
+        statuses[400] = "The body is not JSON, or the body or query holds a NUL character."
     if "requestBody" in operation:
-        statuses[400] = "The body is not JSON."
         statuses[413] = "The body is too large."
     if has_path_ids or "requestBody" in operation:
         statuses[404] = "Not found in the token's scope."
@@ -244,9 +260,7 @@ def http_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A refusal raised with its status; a body that is not JSON gets its own message."""
     assert isinstance(exc, HttpError)
     if isinstance(exc.__cause__, MalformedBody):
-        detail = _("The body is not valid JSON (%(reason)s). Send one JSON object.") % {
-            "reason": str(exc.__cause__)[:200]
-        }
+        detail = str(exc.__cause__)
     elif isinstance(exc.__cause__, RequestDataTooBig):
         return api.create_response(request, {"detail": _("The request is too large.")}, status=413)
     else:

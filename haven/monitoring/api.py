@@ -18,7 +18,7 @@ from haven.cases import selectors as case_selectors
 from haven.cases.models import Case
 from haven.core.schemas import Code, RowId, items, text
 from haven.monitoring import selectors, services
-from haven.monitoring.models import CivicEvent, Detention, DetentionVisit, Hearing
+from haven.monitoring.models import Assessment, CivicEvent, Detention, DetentionVisit, Hearing
 
 router = Router(tags=["monitoring"])
 
@@ -52,11 +52,16 @@ class StatusIn(Schema):
     status: Code
 
 
+class ChecklistEntryIn(Schema):
+    assessment: Code = Assessment.NOT_OBSERVABLE
+    notes: str = text(5000, "")
+
+
 class ReportIn(Schema):
     summary: str = text(20000)
     access: Code
     authorities_informed: bool = False
-    checklist: dict[Code, dict[Code, Annotated[str, text(5000)]]] = items(100, {})
+    checklist: dict[Code, ChecklistEntryIn] = items(100, {})
 
 
 class DetentionIn(Schema):
