@@ -175,3 +175,12 @@ def test_a_bug_is_a_500_with_the_request_id_and_nothing_of_the_failure(
     assert body["request_id"] in body["detail"]
     text = response.content.decode()
     assert "secret internal detail" not in text and "Traceback" not in text
+
+
+def test_a_lone_surrogate_is_refused_not_a_crash(api: Client, mission: Any) -> None:
+    body = json.dumps(_event(region="North\ud800"))
+    response = api.post("/api/v1/civic-events", body, content_type="application/json")
+    assert response.status_code in {400, 422}
+    _is_json_error(response)
+    response = api.get("/api/v1/civic-events?region=North%ED%A0%80")
+    assert response.status_code in {200, 400}
