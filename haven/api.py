@@ -112,9 +112,8 @@ def declared_errors(method: str, operation: dict[str, Any]) -> dict[int, str]:
         statuses[401] = "No valid token."
         statuses[403] = "The token's role or scope does not allow this."
     if takes_input:
-        statuses[422] = "The input does not match the schema or a rule; errors by field."
-    if takes_input:
         statuses[400] = "The body is not JSON, or the body or query holds a NUL character."
+        statuses[422] = "The input does not match the schema or a rule; errors by field."
     if "requestBody" in operation:
         statuses[413] = "The body is too large."
     if has_path_ids or "requestBody" in operation:

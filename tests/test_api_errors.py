@@ -184,3 +184,12 @@ def test_a_lone_surrogate_is_refused_not_a_crash(api: Client, mission: Any) -> N
     _is_json_error(response)
     response = api.get("/api/v1/civic-events?region=North%ED%A0%80")
     assert response.status_code in {200, 400}
+
+
+def test_a_body_beyond_the_upload_limit_is_a_413(api: Client, settings: Any) -> None:
+    padding = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    body = json.dumps(_event(description=padding))
+    response = api.post("/api/v1/civic-events", body, content_type="application/json")
+    assert response.status_code == 413
+    _is_json_error(response)
+    assert not CivicEvent.objects.exists()
