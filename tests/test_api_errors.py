@@ -193,3 +193,72 @@ def test_a_body_beyond_the_upload_limit_is_a_413(api: Client, settings: Any) -> 
     assert response.status_code == 413
     _is_json_error(response)
     assert not CivicEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "0117-04-04T04:04:30.40-22:30",  # an offset PostgreSQL refuses (found by the fuzz test)
+        "0001-01-01T00:00:00+23:00",  # before year 1 once in UTC
+        "2024-05-01T09:00:00",  # no offset: which nine o'clock?
+    ],
+)
+def test_a_moment_the_database_cannot_hold_is_a_422(
+    api: Client, mission: Any, officer: Any, starts_at: str
+) -> None:
+    case = cases.open_case(
+        mission=mission,
+        actor=officer,
+        title="Trial",
+        urgency="high",
+        defender=make_defender(mission),
+    )
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/hearings",
+        {"court": "High Court", "starts_at": starts_at},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "starts_at" in _is_json_error(response)["errors"]
+
+
+@pytest.mark.parametrize(
+    ("offset", "in_utc"), [("+14:00", "2030-04-30T19:00:00"), ("-22:30", "2030-05-02T07:30:00")]
+)
+def test_a_moment_with_any_valid_offset_is_kept_as_the_same_instant(
+    api: Client, mission: Any, officer: Any, offset: str, in_utc: str
+) -> None:
+    case = cases.open_case(
+        mission=mission,
+        actor=officer,
+        title="Trial",
+        urgency="high",
+        defender=make_defender(mission),
+    )
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/hearings",
+        {"court": "High Court", "starts_at": f"2030-05-01T09:00:00{offset}"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    assert response.json()["starts_at"].startswith(in_utc)
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_date_at_the_calendars_ends_is_a_422_not_an_overflow(
+    api: Client, mission: Any, officer: Any, day: str
+) -> None:
+    case = cases.open_case(
+        mission=mission,
+        actor=officer,
+        title="Trial",
+        urgency="high",
+        defender=make_defender(mission),
+    )
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/relocation",
+        {"departs_on": day, "returns_on": day},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert "departs_on" in _is_json_error(response)["errors"]

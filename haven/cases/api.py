@@ -25,7 +25,7 @@ from haven.cases.models import (
     RelocationTask,
     RiskAssessment,
 )
-from haven.core.schemas import Code, PageNumber, RowId, items, text
+from haven.core.schemas import Code, Day, PageNumber, RowId, items, text
 from haven.registry.models import Defender, Organisation
 
 router = Router(tags=["cases"])
@@ -51,7 +51,7 @@ class CasePatch(Schema):
     urgency: Code | None = None
     restricted: bool | None = None
     sections: list[Code] | None = items(50, None)
-    next_contact_on: datetime.date | None = None
+    next_contact_on: Day | None = None
 
 
 class CaseSummary(Schema):
@@ -109,7 +109,7 @@ class AssignIn(Schema):
 
 class IncidentIn(Schema):
     incident_type: Code
-    occurred_on: datetime.date
+    occurred_on: Day
     description: str = text(20000)
     perpetrator_type: Code
     source_type: Code
@@ -142,7 +142,7 @@ class AssessmentIn(Schema):
     vulnerabilities: list[Annotated[str, text(1000)]] = items(100, [])
     capacities: list[Annotated[str, text(1000)]] = items(100, [])
     imminent: bool = False
-    next_review_on: datetime.date | None = None
+    next_review_on: Day | None = None
     second_officer_id: RowId | None = None
 
 
@@ -161,10 +161,10 @@ class AssessmentOut(Schema):
 class ActionIn(Schema):
     action_type: Code
     owner_id: RowId | None = None
-    due_on: datetime.date | None = None
+    due_on: Day | None = None
     details: str = text(10000, "")
     reprisal_check: str = text(5000, "")
-    next_contact_on: datetime.date | None = None
+    next_contact_on: Day | None = None
 
 
 class ActionPatch(Schema):
@@ -172,8 +172,8 @@ class ActionPatch(Schema):
     outcome: str | None = text(10000, None)
     host_response: Code | None = None
     defender_told: bool | None = None
-    due_on: datetime.date | None = None
-    next_contact_on: datetime.date | None = None
+    due_on: Day | None = None
+    next_contact_on: Day | None = None
     details: str | None = text(10000, None)
     reprisal_check: str | None = text(5000, None)
 
@@ -195,10 +195,10 @@ class ActionOut(Schema):
 
 
 class FollowUpIn(Schema):
-    contacted_on: datetime.date
+    contacted_on: Day
     method: Code
     summary: str = text(20000, "")
-    next_contact_on: datetime.date | None = None
+    next_contact_on: Day | None = None
 
 
 class FollowUpOut(Schema):
@@ -539,8 +539,8 @@ def change_action(request: HttpRequest, action_id: RowId, payload: ActionPatch) 
 
 
 class RelocationIn(Schema):
-    departs_on: datetime.date
-    returns_on: datetime.date
+    departs_on: Day
+    returns_on: Day
 
 
 class RelocationTaskOut(Schema):

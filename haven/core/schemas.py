@@ -9,9 +9,10 @@ schema is declared with one of these.
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, AwareDatetime, Field
 from pydantic_core import PydanticUndefined
 
 # The largest value of a 64-bit signed integer column (BigAutoField, PostgreSQL bigint).
@@ -26,6 +27,31 @@ service checks it against its vocabulary."""
 
 PageNumber = Annotated[int, Field(ge=1, le=1_000_000)]
 """A page of a list; past the last page answers the last page."""
+
+# Dates and moments a mission's records can hold: far enough back for an old case, far enough
+# ahead for a review, and clear of the calendar's ends, where date arithmetic overflows.
+EARLIEST = datetime.date(1900, 1, 1)
+LATEST = datetime.date(2200, 12, 31)
+_UTC = datetime.UTC
+
+Day = Annotated[datetime.date, Field(ge=EARLIEST, le=LATEST)]
+"""A calendar date between 1900 and 2200."""
+
+
+def _in_utc(moment: datetime.datetime) -> datetime.datetime:
+    # An offset such as -22:30 is valid ISO 8601 but beyond what PostgreSQL accepts.
+    return moment.astimezone(_UTC)
+
+
+Moment = Annotated[
+    AwareDatetime,
+    Field(
+        ge=datetime.datetime.combine(EARLIEST, datetime.time(), _UTC),
+        le=datetime.datetime.combine(LATEST, datetime.time(), _UTC),
+    ),
+    AfterValidator(_in_utc),
+]
+"""A moment with its offset (a time without one is refused), kept in UTC, 1900 to 2200."""
 
 
 def text(max_length: int, default: Any = PydanticUndefined) -> Any:

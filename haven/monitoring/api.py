@@ -16,7 +16,7 @@ from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
 from haven.cases import selectors as case_selectors
 from haven.cases.models import Case
-from haven.core.schemas import Code, RowId, items, text
+from haven.core.schemas import Code, Day, Moment, RowId, items, text
 from haven.monitoring import selectors, services
 from haven.monitoring.models import Assessment, CivicEvent, Detention, DetentionVisit, Hearing
 
@@ -25,7 +25,7 @@ router = Router(tags=["monitoring"])
 
 class HearingIn(Schema):
     court: str = text(500)
-    starts_at: datetime.datetime
+    starts_at: Moment
     tribunal: Code = "civilian"
     observer_ids: list[RowId] = items(50, [])
     partner_observers: str = text(2000, "")
@@ -45,7 +45,7 @@ class HearingOut(Schema):
 
 
 class PostponeIn(Schema):
-    new_start: datetime.datetime | None = None
+    new_start: Moment | None = None
 
 
 class StatusIn(Schema):
@@ -65,7 +65,7 @@ class ReportIn(Schema):
 
 
 class DetentionIn(Schema):
-    detained_on: datetime.date
+    detained_on: Day
     acknowledged: bool
     location_disclosed: bool
     place: str = text(1000, "")
@@ -87,7 +87,7 @@ class DetentionPatch(Schema):
     rights_groups_contact: bool | None = None
     counsel: Code | None = None
     health_concerns: str | None = text(5000, None)
-    released_on: datetime.date | None = None
+    released_on: Day | None = None
 
 
 class VisitOut(Schema):
@@ -117,22 +117,22 @@ class DetentionOut(Schema):
 
 
 class VisitIn(Schema):
-    requested_on: datetime.date
-    visit_on: datetime.date | None = None
+    requested_on: Day
+    visit_on: Day | None = None
 
 
 class VisitPatch(Schema):
     status: Code
-    visit_on: datetime.date | None = None
+    visit_on: Day | None = None
     outcome: str = text(10000, "")
 
 
 class CivicEventIn(Schema):
     kind: Code
     title: str = text(200)
-    starts_on: datetime.date
+    starts_on: Day
     source_type: Code
-    ends_on: datetime.date | None = None
+    ends_on: Day | None = None
     region: str = text(100, "")
     reliability: Code = "unknown"
     description: str = text(20000, "")

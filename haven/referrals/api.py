@@ -13,7 +13,7 @@ from ninja.responses import Status
 from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership
 from haven.cases import selectors as case_selectors
-from haven.core.schemas import Code, RowId, items, text
+from haven.core.schemas import Code, Day, RowId, items, text
 from haven.referrals import selectors, services
 from haven.referrals.models import Mechanism, Referral
 
@@ -51,7 +51,7 @@ class MechanismOut(Schema):
 
 class ReferralIn(Schema):
     mechanism_id: RowId
-    referred_on: datetime.date | None = None
+    referred_on: Day | None = None
     outcome: str = text(10000, "")
 
 

@@ -18,7 +18,7 @@ from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
 from haven.core.models import Mission
-from haven.core.schemas import Code, PageNumber, RowId, items, text
+from haven.core.schemas import Code, Day, PageNumber, RowId, items, text
 from haven.registry import consent, selectors, services
 from haven.registry.models import (
     Affiliation,
@@ -130,10 +130,10 @@ class RelationOut(Schema):
 class ConsentIn(Schema):
     scope: Code
     channel: Code
-    given_on: datetime.date
+    given_on: Day
     given_by: Code = "person"
     given_by_name: str = text(200, "")
-    expires_on: datetime.date | None = None
+    expires_on: Day | None = None
     detail: str = text(1000, "")
 
 
@@ -196,12 +196,12 @@ class AffiliationIn(Schema):
     defender_id: RowId
     organisation_id: RowId
     role: str = text(200, "")
-    started_on: datetime.date | None = None
-    ended_on: datetime.date | None = None
+    started_on: Day | None = None
+    ended_on: Day | None = None
 
 
 class EndIn(Schema):
-    ended_on: datetime.date
+    ended_on: Day
 
 
 class WithdrawIn(Schema):
