@@ -122,6 +122,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "haven.core.middleware.RequestIdMiddleware",
+    # Under /api/ every error is JSON, including those no API route answered.
+    "haven.core.apierrors.ApiErrorMiddleware",
     "haven.crypto.middleware.DataKeyCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "haven.core.middleware.SecurityHeadersMiddleware",

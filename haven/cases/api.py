@@ -7,7 +7,7 @@ case holds (its log, notes, conversation) is an audited read, as on the case's p
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -29,7 +29,7 @@ from haven.cases.models import (
     RelocationTask,
     RiskAssessment,
 )
-from haven.core.schemas import Error, RowId
+from haven.core.schemas import Code, Day, Error, PageNumber, RowId, items, text
 from haven.intake import selectors as intake_selectors
 from haven.intake import services as intake
 from haven.intake.api import MessageOut, message_out
@@ -42,23 +42,23 @@ router = Router(tags=["cases"])
 
 
 class CaseIn(Schema):
-    title: str
-    urgency: str
-    defender_id: int | None = None
-    organisation_id: int | None = None
-    summary: str = ""
-    owner_id: int | None = None
+    title: str = text(200)
+    urgency: Code
+    defender_id: RowId | None = None
+    organisation_id: RowId | None = None
+    summary: str = text(20000, "")
+    owner_id: RowId | None = None
     restricted: bool = False
-    sections: list[str] = []
+    sections: list[Code] = items(50, [])
 
 
 class CasePatch(Schema):
-    title: str | None = None
-    summary: str | None = None
-    urgency: str | None = None
+    title: str | None = text(200, None)
+    summary: str | None = text(20000, None)
+    urgency: Code | None = None
     restricted: bool | None = None
-    sections: list[str] | None = None
-    next_contact_on: datetime.date | None = None
+    sections: list[Code] | None = items(50, None)
+    next_contact_on: Day | None = None
 
 
 class CaseSummary(Schema):
@@ -96,51 +96,61 @@ class CasePage(Schema):
 
 
 class CaseFilters(Schema):
-    status: str = ""
-    urgency: str = ""
-    risk_level: str = ""
+    status: Code = ""
+    urgency: Code = ""
+    risk_level: Code = ""
     mine: bool = False
     include_closed: bool = False
-    page: int = 1
+    page: PageNumber = 1
 
 
 class MoveIn(Schema):
-    to: str
-    reason: str = ""
+    to: Code
+    reason: Code = ""
 
 
 class AssignIn(Schema):
-    owner_id: int | None = None
-    second_officer_id: int | None = None
+    owner_id: RowId | None = None
+    second_officer_id: RowId | None = None
 
 
 class IncidentIn(Schema):
+    incident_type: Code
+    occurred_on: Day
+    description: str = text(20000)
+    perpetrator_type: Code
+    source_type: Code
+    place: str = text(1000, "")
+    involvement: Code = "unknown"
+    reliability: Code = "unknown"
+    verification: Code = "unknown"
+    specific_threat: bool = False
+
+
+class IncidentOut(Schema):
+    id: int
+    created_at: datetime.datetime
     incident_type: str
     occurred_on: datetime.date
     description: str
     perpetrator_type: str
     source_type: str
-    place: str = ""
-    involvement: str = "unknown"
-    reliability: str = "unknown"
-    verification: str = "unknown"
-    specific_threat: bool = False
-
-
-class IncidentOut(IncidentIn):
-    id: int
-    created_at: datetime.datetime
+    place: str
+    involvement: str
+    reliability: str
+    verification: str
+    specific_threat: bool
 
 
 class AssessmentIn(Schema):
-    level: str
-    rationale: str
-    threats: list[str] = []
-    vulnerabilities: list[str] = []
-    capacities: list[str] = []
+    level: Code
+    rationale: str = text(10000)
+    threats: list[Annotated[str, text(1000)]] = items(100, [])
+    vulnerabilities: list[Annotated[str, text(1000)]] = items(100, [])
+    capacities: list[Annotated[str, text(1000)]] = items(100, [])
     imminent: bool = False
-    next_review_on: datetime.date | None = None
-    second_officer_id: int | None = None
+    next_review_on: Day | None = None
+    second_officer_id: RowId | None = None
 
 
 class AssessmentOut(Schema):
@@ -156,23 +166,23 @@ class AssessmentOut(Schema):
 
 
 class ActionIn(Schema):
-    action_type: str
-    owner_id: int | None = None
-    due_on: datetime.date | None = None
-    details: str = ""
-    reprisal_check: str = ""
-    next_contact_on: datetime.date | None = None
+    action_type: Code
+    owner_id: RowId | None = None
+    due_on: Day | None = None
+    details: str = text(10000, "")
+    reprisal_check: str = text(5000, "")
+    next_contact_on: Day | None = None
 
 
 class ActionPatch(Schema):
-    status: str | None = None
-    outcome: str | None = None
-    host_response: str | None = None
+    status: Code | None = None
+    outcome: str | None = text(10000, None)
+    host_response: Code | None = None
     defender_told: bool | None = None
-    due_on: datetime.date | None = None
-    next_contact_on: datetime.date | None = None
-    details: str | None = None
-    reprisal_check: str | None = None
+    due_on: Day | None = None
+    next_contact_on: Day | None = None
+    details: str | None = text(10000, None)
+    reprisal_check: str | None = text(5000, None)
 
 
 class ActionOut(Schema):
@@ -192,14 +202,18 @@ class ActionOut(Schema):
 
 
 class FollowUpIn(Schema):
+    contacted_on: Day
+    method: Code
+    summary: str = text(20000, "")
+    next_contact_on: Day | None = None
+
+
+class FollowUpOut(Schema):
+    id: int
     contacted_on: datetime.date
     method: str
-    summary: str = ""
-    next_contact_on: datetime.date | None = None
-
-
-class FollowUpOut(FollowUpIn):
-    id: int
+    summary: str
+    next_contact_on: datetime.date | None
 
 
 # -- scope
@@ -375,13 +389,13 @@ def open_case(request: HttpRequest, payload: CaseIn) -> Status[CaseOut]:
 
 
 @router.get("/cases/{case_id}", response=CaseOut, summary="One case")
-def case(request: HttpRequest, case_id: int) -> CaseOut:
+def case(request: HttpRequest, case_id: RowId) -> CaseOut:
     membership, found = _case(request, case_id)
     return _case_out(found, membership)
 
 
 @router.patch("/cases/{case_id}", response=CaseOut, summary="Change a case")
-def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> CaseOut:
+def change_case(request: HttpRequest, case_id: RowId, payload: CasePatch) -> CaseOut:
     membership, found = _case(request, case_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     services.update_case(case=found, actor=membership.user, changes=changes)
@@ -389,21 +403,21 @@ def change_case(request: HttpRequest, case_id: int, payload: CasePatch) -> CaseO
 
 
 @router.post("/cases/{case_id}/status", response=CaseOut, summary="Move a case on (or close it)")
-def move_case(request: HttpRequest, case_id: int, payload: MoveIn) -> CaseOut:
+def move_case(request: HttpRequest, case_id: RowId, payload: MoveIn) -> CaseOut:
     membership, found = _case(request, case_id)
     services.move_case(case=found, actor=membership.user, to=payload.to, reason=payload.reason)
     return _case_out(found, membership)
 
 
 @router.post("/cases/{case_id}/reopen", response=CaseOut, summary="Reopen a closed case")
-def reopen_case(request: HttpRequest, case_id: int) -> CaseOut:
+def reopen_case(request: HttpRequest, case_id: RowId) -> CaseOut:
     membership, found = _case(request, case_id)
     services.reopen_case(case=found, actor=membership.user)
     return _case_out(found, membership)
 
 
 @router.post("/cases/{case_id}/assign", response=CaseOut, summary="Owner and second officer")
-def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> CaseOut:
+def assign(request: HttpRequest, case_id: RowId, payload: AssignIn) -> CaseOut:
     membership, found = _case(request, case_id)
     services.assign(
         case=found,
@@ -418,14 +432,16 @@ def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> CaseOut:
 
 
 @router.get("/cases/{case_id}/incidents", response=list[IncidentOut], summary="Threat log")
-def incidents(request: HttpRequest, case_id: int) -> list[IncidentOut]:
+def incidents(request: HttpRequest, case_id: RowId) -> list[IncidentOut]:
     membership, found = _case(request, case_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["incidents"])
     return [_incident_out(row) for row in Incident.objects.filter(case=found)]
 
 
 @router.post("/cases/{case_id}/incidents", response={201: IncidentOut}, summary="Log one")
-def record_incident(request: HttpRequest, case_id: int, payload: IncidentIn) -> Status[IncidentOut]:
+def record_incident(
+    request: HttpRequest, case_id: RowId, payload: IncidentIn
+) -> Status[IncidentOut]:
     membership, found = _case(request, case_id)
     row = services.record_incident(case=found, actor=membership.user, **payload.dict())
     return Status(201, _incident_out(row))
@@ -434,7 +450,7 @@ def record_incident(request: HttpRequest, case_id: int, payload: IncidentIn) -> 
 @router.get(
     "/cases/{case_id}/assessments", response=list[AssessmentOut], summary="Risk assessments"
 )
-def assessments(request: HttpRequest, case_id: int) -> list[AssessmentOut]:
+def assessments(request: HttpRequest, case_id: RowId) -> list[AssessmentOut]:
     membership, found = _case(request, case_id)
     record_read(
         actor=membership.user, mission=membership.mission, obj=found, fields=["assessments"]
@@ -446,7 +462,7 @@ def assessments(request: HttpRequest, case_id: int) -> list[AssessmentOut]:
     "/cases/{case_id}/assessments", response={201: AssessmentOut}, summary="Assess the risk"
 )
 def record_assessment(
-    request: HttpRequest, case_id: int, payload: AssessmentIn
+    request: HttpRequest, case_id: RowId, payload: AssessmentIn
 ) -> Status[AssessmentOut]:
     membership, found = _case(request, case_id)
     values = payload.dict(exclude={"second_officer_id"})
@@ -460,7 +476,7 @@ def record_assessment(
 
 
 @router.get("/cases/{case_id}/follow-ups", response=list[FollowUpOut], summary="Contacts")
-def follow_ups(request: HttpRequest, case_id: int) -> list[FollowUpOut]:
+def follow_ups(request: HttpRequest, case_id: RowId) -> list[FollowUpOut]:
     membership, found = _case(request, case_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["follow_ups"])
     return [_follow_up_out(row) for row in FollowUp.objects.filter(case=found)]
@@ -468,7 +484,7 @@ def follow_ups(request: HttpRequest, case_id: int) -> list[FollowUpOut]:
 
 @router.post("/cases/{case_id}/follow-ups", response={201: FollowUpOut}, summary="Record a contact")
 def record_follow_up(
-    request: HttpRequest, case_id: int, payload: FollowUpIn
+    request: HttpRequest, case_id: RowId, payload: FollowUpIn
 ) -> Status[FollowUpOut]:
     membership, found = _case(request, case_id)
     row = services.record_follow_up(case=found, actor=membership.user, **payload.dict())
@@ -479,14 +495,14 @@ def record_follow_up(
 
 
 @router.get("/cases/{case_id}/actions", response=list[ActionOut], summary="A case's actions")
-def actions(request: HttpRequest, case_id: int) -> list[ActionOut]:
+def actions(request: HttpRequest, case_id: RowId) -> list[ActionOut]:
     membership, found = _case(request, case_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["actions"])
     return [_action_out(row) for row in Action.objects.filter(case=found)]
 
 
 @router.post("/cases/{case_id}/actions", response={201: ActionOut}, summary="Plan an action")
-def plan_action(request: HttpRequest, case_id: int, payload: ActionIn) -> Status[ActionOut]:
+def plan_action(request: HttpRequest, case_id: RowId, payload: ActionIn) -> Status[ActionOut]:
     membership, found = _case(request, case_id)
     values = payload.dict(exclude={"owner_id"})
     row = services.plan_action(
@@ -512,14 +528,14 @@ def _action(request: HttpRequest, action_id: int) -> tuple[Membership, Action]:
 
 
 @router.get("/actions/{action_id}", response=ActionOut, summary="One action")
-def action(request: HttpRequest, action_id: int) -> ActionOut:
+def action(request: HttpRequest, action_id: RowId) -> ActionOut:
     membership, found = _action(request, action_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found)
     return _action_out(found)
 
 
 @router.patch("/actions/{action_id}", response=ActionOut, summary="Record progress on an action")
-def change_action(request: HttpRequest, action_id: int, payload: ActionPatch) -> ActionOut:
+def change_action(request: HttpRequest, action_id: RowId, payload: ActionPatch) -> ActionOut:
     membership, found = _action(request, action_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     services.update_action(action=found, actor=membership.user, changes=changes)
@@ -530,8 +546,8 @@ def change_action(request: HttpRequest, action_id: int, payload: ActionPatch) ->
 
 
 class RelocationIn(Schema):
-    departs_on: datetime.date
-    returns_on: datetime.date
+    departs_on: Day
+    returns_on: Day
 
 
 class RelocationTaskOut(Schema):
@@ -544,7 +560,7 @@ class RelocationTaskOut(Schema):
 
 
 class TaskDoneIn(Schema):
-    notes: str = ""
+    notes: str = text(5000, "")
 
 
 def _task_out(row: RelocationTask) -> RelocationTaskOut:
@@ -561,7 +577,7 @@ def _task_out(row: RelocationTask) -> RelocationTaskOut:
 @router.get(
     "/cases/{case_id}/relocation", response=list[RelocationTaskOut], summary="Relocation tasks"
 )
-def relocation_tasks(request: HttpRequest, case_id: int) -> list[RelocationTaskOut]:
+def relocation_tasks(request: HttpRequest, case_id: RowId) -> list[RelocationTaskOut]:
     membership, found = _case(request, case_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found, fields=["relocation"])
     return [_task_out(row) for row in RelocationTask.objects.filter(case=found)]
@@ -573,7 +589,7 @@ def relocation_tasks(request: HttpRequest, case_id: int) -> list[RelocationTaskO
     summary="Plan a temporary relocation",
 )
 def plan_relocation(
-    request: HttpRequest, case_id: int, payload: RelocationIn
+    request: HttpRequest, case_id: RowId, payload: RelocationIn
 ) -> Status[list[RelocationTaskOut]]:
     membership, found = _case(request, case_id)
     try:
@@ -584,13 +600,13 @@ def plan_relocation(
 
 
 @router.get("/relocation-tasks/{task_id}", response=RelocationTaskOut, summary="One task")
-def relocation_task(request: HttpRequest, task_id: int) -> RelocationTaskOut:
+def relocation_task(request: HttpRequest, task_id: RowId) -> RelocationTaskOut:
     return _task_out(_relocation_task(request, task_id))
 
 
 @router.post("/relocation-tasks/{task_id}/done", response=RelocationTaskOut, summary="Done")
 def relocation_task_done(
-    request: HttpRequest, task_id: int, payload: TaskDoneIn
+    request: HttpRequest, task_id: RowId, payload: TaskDoneIn
 ) -> RelocationTaskOut:
     task = _relocation_task(request, task_id)
     relocation.complete_task(task=task, actor=_membership(request).user, notes=payload.notes)

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
 from haven.core.models import Mission
+from haven.core.schemas import RowId
 
 router = Router(tags=["missions"])
 
@@ -46,7 +47,7 @@ def missions(request: HttpRequest) -> list[MissionOut]:
 
 
 @router.get("/missions/{mission_id}", response=MissionOut, summary="One mission by id")
-def mission(request: HttpRequest, mission_id: int) -> MissionOut:
+def mission(request: HttpRequest, mission_id: RowId) -> MissionOut:
     for found, role in _scoped(request):
         if found.pk == mission_id:
             return _out(found, role)

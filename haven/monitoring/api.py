@@ -4,7 +4,7 @@ workspace's services; rows of a case the token owner may not see answer 404."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -16,18 +16,19 @@ from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
 from haven.cases import selectors as case_selectors
 from haven.cases.models import Case
+from haven.core.schemas import Code, Day, Moment, RowId, items, text
 from haven.monitoring import selectors, services
-from haven.monitoring.models import CivicEvent, Detention, DetentionVisit, Hearing
+from haven.monitoring.models import Assessment, CivicEvent, Detention, DetentionVisit, Hearing
 
 router = Router(tags=["monitoring"])
 
 
 class HearingIn(Schema):
-    court: str
-    starts_at: datetime.datetime
-    tribunal: str = "civilian"
-    observer_ids: list[int] = []
-    partner_observers: str = ""
+    court: str = text(500)
+    starts_at: Moment
+    tribunal: Code = "civilian"
+    observer_ids: list[RowId] = items(50, [])
+    partner_observers: str = text(2000, "")
 
 
 class HearingOut(Schema):
@@ -44,44 +45,49 @@ class HearingOut(Schema):
 
 
 class PostponeIn(Schema):
-    new_start: datetime.datetime | None = None
+    new_start: Moment | None = None
 
 
 class StatusIn(Schema):
-    status: str
+    status: Code
+
+
+class ChecklistEntryIn(Schema):
+    assessment: Code = Assessment.NOT_OBSERVABLE
+    notes: str = text(5000, "")
 
 
 class ReportIn(Schema):
-    summary: str
-    access: str
+    summary: str = text(20000)
+    access: Code
     authorities_informed: bool = False
-    checklist: dict[str, dict[str, str]] = {}
+    checklist: dict[Code, ChecklistEntryIn] = items(100, {})
 
 
 class DetentionIn(Schema):
-    detained_on: datetime.date
+    detained_on: Day
     acknowledged: bool
     location_disclosed: bool
-    place: str = ""
+    place: str = text(1000, "")
     family_contact: bool = False
     lawyer_contact: bool = False
     humanitarian_contact: bool = False
     rights_groups_contact: bool = False
-    counsel: str = "none"
-    health_concerns: str = ""
+    counsel: Code = "none"
+    health_concerns: str = text(5000, "")
 
 
 class DetentionPatch(Schema):
-    place: str | None = None
+    place: str | None = text(1000, None)
     acknowledged: bool | None = None
     location_disclosed: bool | None = None
     family_contact: bool | None = None
     lawyer_contact: bool | None = None
     humanitarian_contact: bool | None = None
     rights_groups_contact: bool | None = None
-    counsel: str | None = None
-    health_concerns: str | None = None
-    released_on: datetime.date | None = None
+    counsel: Code | None = None
+    health_concerns: str | None = text(5000, None)
+    released_on: Day | None = None
 
 
 class VisitOut(Schema):
@@ -92,8 +98,18 @@ class VisitOut(Schema):
     outcome: str
 
 
-class DetentionOut(DetentionIn):
+class DetentionOut(Schema):
     id: int
+    detained_on: datetime.date
+    acknowledged: bool
+    location_disclosed: bool
+    place: str
+    family_contact: bool
+    lawyer_contact: bool
+    humanitarian_contact: bool
+    rights_groups_contact: bool
+    counsel: str
+    health_concerns: str
     case_id: int
     defender_id: int
     released_on: datetime.date | None
@@ -101,26 +117,26 @@ class DetentionOut(DetentionIn):
 
 
 class VisitIn(Schema):
-    requested_on: datetime.date
-    visit_on: datetime.date | None = None
+    requested_on: Day
+    visit_on: Day | None = None
 
 
 class VisitPatch(Schema):
-    status: str
-    visit_on: datetime.date | None = None
-    outcome: str = ""
+    status: Code
+    visit_on: Day | None = None
+    outcome: str = text(10000, "")
 
 
 class CivicEventIn(Schema):
-    kind: str
-    title: str
-    starts_on: datetime.date
-    source_type: str
-    ends_on: datetime.date | None = None
-    region: str = ""
-    reliability: str = "unknown"
-    description: str = ""
-    case_ids: list[int] = []
+    kind: Code
+    title: str = text(200)
+    starts_on: Day
+    source_type: Code
+    ends_on: Day | None = None
+    region: str = text(100, "")
+    reliability: Code = "unknown"
+    description: str = text(20000, "")
+    case_ids: list[RowId] = items(100, [])
 
 
 class CivicEventOut(Schema):
@@ -230,7 +246,9 @@ def hearings(request: HttpRequest) -> list[HearingOut]:
 
 
 @router.post("/cases/{case_id}/hearings", response={201: HearingOut}, summary="Schedule one")
-def schedule_hearing(request: HttpRequest, case_id: int, payload: HearingIn) -> Status[HearingOut]:
+def schedule_hearing(
+    request: HttpRequest, case_id: RowId, payload: HearingIn
+) -> Status[HearingOut]:
     membership = _membership(request)
     hearing = services.schedule_hearing(
         case=_case(membership, case_id),
@@ -245,7 +263,7 @@ def schedule_hearing(request: HttpRequest, case_id: int, payload: HearingIn) -> 
 
 
 @router.get("/hearings/{hearing_id}", response=HearingOut, summary="One hearing and its report")
-def hearing(request: HttpRequest, hearing_id: int) -> HearingOut:
+def hearing(request: HttpRequest, hearing_id: RowId) -> HearingOut:
     membership = _membership(request)
     found = _row(membership, Hearing, hearing_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found)
@@ -253,7 +271,7 @@ def hearing(request: HttpRequest, hearing_id: int) -> HearingOut:
 
 
 @router.post("/hearings/{hearing_id}/postpone", response=HearingOut, summary="Postponed")
-def postpone(request: HttpRequest, hearing_id: int, payload: PostponeIn) -> HearingOut:
+def postpone(request: HttpRequest, hearing_id: RowId, payload: PostponeIn) -> HearingOut:
     membership = _membership(request)
     found = _row(membership, Hearing, hearing_id)
     new = services.postpone_hearing(
@@ -263,7 +281,7 @@ def postpone(request: HttpRequest, hearing_id: int, payload: PostponeIn) -> Hear
 
 
 @router.post("/hearings/{hearing_id}/status", response=HearingOut, summary="Held or cancelled")
-def hearing_status(request: HttpRequest, hearing_id: int, payload: StatusIn) -> HearingOut:
+def hearing_status(request: HttpRequest, hearing_id: RowId, payload: StatusIn) -> HearingOut:
     membership = _membership(request)
     found = _row(membership, Hearing, hearing_id)
     services.set_hearing_status(hearing=found, actor=membership.user, status=payload.status)
@@ -271,7 +289,7 @@ def hearing_status(request: HttpRequest, hearing_id: int, payload: StatusIn) -> 
 
 
 @router.put("/hearings/{hearing_id}/report", response=HearingOut, summary="Observation report")
-def report(request: HttpRequest, hearing_id: int, payload: ReportIn) -> HearingOut:
+def report(request: HttpRequest, hearing_id: RowId, payload: ReportIn) -> HearingOut:
     membership = _membership(request)
     found = _row(membership, Hearing, hearing_id)
     services.record_observation(hearing=found, actor=membership.user, **payload.dict())
@@ -281,7 +299,7 @@ def report(request: HttpRequest, hearing_id: int, payload: ReportIn) -> HearingO
 
 @router.post("/cases/{case_id}/detentions", response={201: DetentionOut}, summary="Detained")
 def record_detention(
-    request: HttpRequest, case_id: int, payload: DetentionIn
+    request: HttpRequest, case_id: RowId, payload: DetentionIn
 ) -> Status[DetentionOut]:
     membership = _membership(request)
     case = _case(membership, case_id)
@@ -294,7 +312,7 @@ def record_detention(
 
 
 @router.get("/detentions/{detention_id}", response=DetentionOut, summary="One detention")
-def detention(request: HttpRequest, detention_id: int) -> DetentionOut:
+def detention(request: HttpRequest, detention_id: RowId) -> DetentionOut:
     membership = _membership(request)
     found = _row(membership, Detention, detention_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found)
@@ -303,7 +321,7 @@ def detention(request: HttpRequest, detention_id: int) -> DetentionOut:
 
 @router.patch("/detentions/{detention_id}", response=DetentionOut, summary="Conditions, release")
 def change_detention(
-    request: HttpRequest, detention_id: int, payload: DetentionPatch
+    request: HttpRequest, detention_id: RowId, payload: DetentionPatch
 ) -> DetentionOut:
     membership = _membership(request)
     found = _row(membership, Detention, detention_id)
@@ -313,7 +331,7 @@ def change_detention(
 
 
 @router.post("/detentions/{detention_id}/visits", response={201: VisitOut}, summary="Ask a visit")
-def request_visit(request: HttpRequest, detention_id: int, payload: VisitIn) -> Status[VisitOut]:
+def request_visit(request: HttpRequest, detention_id: RowId, payload: VisitIn) -> Status[VisitOut]:
     membership = _membership(request)
     found = _row(membership, Detention, detention_id)
     visit = services.request_visit(detention=found, actor=membership.user, **payload.dict())
@@ -340,12 +358,12 @@ def _visit_out(visit: DetentionVisit) -> VisitOut:
 
 
 @router.get("/visits/{visit_id}", response=VisitOut, summary="One visit request")
-def visit(request: HttpRequest, visit_id: int) -> VisitOut:
+def visit(request: HttpRequest, visit_id: RowId) -> VisitOut:
     return _visit_out(_row(_membership(request), DetentionVisit, visit_id))
 
 
 @router.get("/hearings/{hearing_id}/report", response=HearingOut, summary="The report, with it")
-def read_report(request: HttpRequest, hearing_id: int) -> HearingOut:
+def read_report(request: HttpRequest, hearing_id: RowId) -> HearingOut:
     membership = _membership(request)
     found = _row(membership, Hearing, hearing_id)
     record_read(actor=membership.user, mission=membership.mission, obj=found)
@@ -353,7 +371,7 @@ def read_report(request: HttpRequest, hearing_id: int) -> HearingOut:
 
 
 @router.patch("/visits/{visit_id}", response=VisitOut, summary="How the visit request went")
-def change_visit(request: HttpRequest, visit_id: int, payload: VisitPatch) -> VisitOut:
+def change_visit(request: HttpRequest, visit_id: RowId, payload: VisitPatch) -> VisitOut:
     membership = _membership(request)
     visit = _row(membership, DetentionVisit, visit_id)
     services.update_visit(visit=visit, actor=membership.user, **payload.dict())
@@ -367,7 +385,9 @@ def change_visit(request: HttpRequest, visit_id: int, payload: VisitPatch) -> Vi
 
 
 @router.get("/civic-events", response=list[CivicEventOut], summary="Civic-space events")
-def civic_events(request: HttpRequest, kind: str = "", region: str = "") -> list[CivicEventOut]:
+def civic_events(
+    request: HttpRequest, kind: Code = "", region: Annotated[str, text(100)] = ""
+) -> list[CivicEventOut]:
     membership = _membership(request)
     rows = selectors.civic_events(
         membership.user, membership.mission, {"kind": kind, "region": region}

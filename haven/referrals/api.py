@@ -13,6 +13,7 @@ from ninja.responses import Status
 from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership
 from haven.cases import selectors as case_selectors
+from haven.core.schemas import Code, Day, RowId, items, text
 from haven.referrals import selectors, services
 from haven.referrals.models import Mechanism, Referral
 
@@ -20,33 +21,43 @@ router = Router(tags=["referrals"])
 
 
 class MechanismIn(Schema):
-    name: str
-    kind: str
-    support_types: list[str] = []
-    eligibility: str = ""
-    how_to_apply: str = ""
-    languages: str = ""
-    contact: str = ""
-    website: str = ""
-    source: str = ""
+    name: str = text(200)
+    kind: Code
+    support_types: list[Code] = items(50, [])
+    eligibility: str = text(5000, "")
+    how_to_apply: str = text(5000, "")
+    languages: str = text(300, "")
+    contact: str = text(500, "")
+    website: str = text(200, "")
+    source: str = text(200, "")
     paused: bool = False
 
 
-class MechanismOut(MechanismIn):
+class MechanismOut(Schema):
     id: int
+    name: str
+    kind: str
+    support_types: list[str]
+    eligibility: str
+    how_to_apply: str
+    languages: str
+    contact: str
+    website: str
+    source: str
+    paused: bool
     last_verified_on: datetime.date | None
     stale: bool
 
 
 class ReferralIn(Schema):
-    mechanism_id: int
-    referred_on: datetime.date | None = None
-    outcome: str = ""
+    mechanism_id: RowId
+    referred_on: Day | None = None
+    outcome: str = text(10000, "")
 
 
 class ReferralPatch(Schema):
-    status: str
-    outcome: str = ""
+    status: Code
+    outcome: str = text(10000, "")
 
 
 class ReferralOut(Schema):
@@ -92,7 +103,7 @@ def _referral_out(row: Referral) -> ReferralOut:
 
 
 @router.get("/mechanisms", response=list[MechanismOut], summary="The referral directory")
-def mechanisms(request: HttpRequest, kind: str = "", support: str = "") -> list[MechanismOut]:
+def mechanisms(request: HttpRequest, kind: Code = "", support: Code = "") -> list[MechanismOut]:
     membership = _membership(request)
     rows = selectors.directory(
         membership.user, membership.mission, {"kind": kind, "support": support}
@@ -110,7 +121,7 @@ def add_mechanism(request: HttpRequest, payload: MechanismIn) -> Status[Mechanis
 
 
 @router.post("/mechanisms/{mechanism_id}/verify", response=MechanismOut, summary="Checked today")
-def verify(request: HttpRequest, mechanism_id: int) -> MechanismOut:
+def verify(request: HttpRequest, mechanism_id: RowId) -> MechanismOut:
     membership = _membership(request)
     row = (
         Mechanism.objects.for_user(membership.user, mission=membership.mission)
@@ -124,7 +135,7 @@ def verify(request: HttpRequest, mechanism_id: int) -> MechanismOut:
 
 
 @router.get("/cases/{case_id}/referrals", response=list[ReferralOut], summary="A case's")
-def referrals(request: HttpRequest, case_id: int) -> list[ReferralOut]:
+def referrals(request: HttpRequest, case_id: RowId) -> list[ReferralOut]:
     membership = _membership(request)
     case = case_selectors.cases(membership.user, membership.mission).filter(pk=case_id).first()
     if case is None:
@@ -133,7 +144,7 @@ def referrals(request: HttpRequest, case_id: int) -> list[ReferralOut]:
 
 
 @router.post("/cases/{case_id}/referrals", response={201: ReferralOut}, summary="Refer")
-def refer(request: HttpRequest, case_id: int, payload: ReferralIn) -> Status[ReferralOut]:
+def refer(request: HttpRequest, case_id: RowId, payload: ReferralIn) -> Status[ReferralOut]:
     membership = _membership(request)
     case = case_selectors.cases(membership.user, membership.mission).filter(pk=case_id).first()
     mechanism = Mechanism.objects.filter(
@@ -160,12 +171,14 @@ def _referral(membership: Membership, referral_id: int) -> Referral:
 
 
 @router.get("/referrals/{referral_id}", response=ReferralOut, summary="One referral")
-def referral(request: HttpRequest, referral_id: int) -> ReferralOut:
+def referral(request: HttpRequest, referral_id: RowId) -> ReferralOut:
     return _referral_out(_referral(_membership(request), referral_id))
 
 
 @router.patch("/referrals/{referral_id}", response=ReferralOut, summary="Status and outcome")
-def change_referral(request: HttpRequest, referral_id: int, payload: ReferralPatch) -> ReferralOut:
+def change_referral(
+    request: HttpRequest, referral_id: RowId, payload: ReferralPatch
+) -> ReferralOut:
     membership = _membership(request)
     row = _referral(membership, referral_id)
     services.update_referral(referral=row, actor=membership.user, **payload.dict())

@@ -7,7 +7,7 @@ read, as opening the record is."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Model
 from django.http import Http404, HttpRequest
@@ -20,7 +20,7 @@ from haven.accounts.api import casework_membership
 from haven.accounts.models import Membership, User
 from haven.audit.services import record_read
 from haven.core.models import Mission
-from haven.core.schemas import Error, RowId
+from haven.core.schemas import Code, Day, Error, PageNumber, RowId, items, text
 from haven.registry import consent, selectors, services
 from haven.registry.models import (
     Affiliation,
@@ -38,56 +38,60 @@ router = Router(tags=["registry"])
 
 
 class ChannelIn(Schema):
-    channel_type: str = Field(max_length=20)
-    value: str = Field(max_length=500)
-    safety_notes: str = Field(default="", max_length=1000)
+    channel_type: Code
+    value: str = text(500)
+    safety_notes: str = text(1000, "")
     preferred: bool = False
 
 
-class ChannelOut(ChannelIn):
+class ChannelOut(Schema):
     id: int
+    channel_type: str
+    value: str
+    safety_notes: str
+    preferred: bool
 
 
 class EntryIn(Schema):
-    name: str
-    country: str = ""
-    region: str = ""
-    work_focus: list[str] = []
-    visibility: str = "discreet"
-    notes: str = ""
-    channels: list[ChannelIn] = []
+    name: str = text(200)
+    country: str = text(2, "")
+    region: str = text(100, "")
+    work_focus: list[Code] = items(50, [])
+    visibility: Code = "discreet"
+    notes: str = text(20000, "")
+    channels: list[ChannelIn] = items(20, [])
     allow_duplicate: bool = False
 
 
 class DefenderIn(EntryIn):
-    known_as: list[str] = []
-    place: str = ""
-    actor_type: str = ""
-    identity_tags: list[str] | None = None
+    known_as: list[Annotated[str, text(200)]] = items(20, [])
+    place: str = text(1000, "")
+    actor_type: Code = ""
+    identity_tags: list[Code] | None = items(50, None)
 
 
 class OrganisationIn(EntryIn):
-    kind: str
+    kind: Code
 
 
 class EntryPatch(Schema):
-    name: str | None = None
-    country: str | None = None
-    region: str | None = None
-    work_focus: list[str] | None = None
-    visibility: str | None = None
-    notes: str | None = None
+    name: str | None = text(200, None)
+    country: str | None = text(2, None)
+    region: str | None = text(100, None)
+    work_focus: list[Code] | None = items(50, None)
+    visibility: Code | None = None
+    notes: str | None = text(20000, None)
 
 
 class DefenderPatch(EntryPatch):
-    known_as: list[str] | None = None
-    place: str | None = None
-    actor_type: str | None = None
-    identity_tags: list[str] | None = None
+    known_as: list[Annotated[str, text(200)]] | None = items(20, None)
+    place: str | None = text(1000, None)
+    actor_type: Code | None = None
+    identity_tags: list[Code] | None = items(50, None)
 
 
 class OrganisationPatch(EntryPatch):
-    kind: str | None = None
+    kind: Code | None = None
 
 
 class EntrySummary(Schema):
@@ -128,13 +132,13 @@ class RelationOut(Schema):
 
 
 class ConsentIn(Schema):
-    scope: str
-    channel: str
-    given_on: datetime.date
-    given_by: str = "person"
-    given_by_name: str = ""
-    expires_on: datetime.date | None = None
-    detail: str = ""
+    scope: Code
+    channel: Code
+    given_on: Day
+    given_by: Code = "person"
+    given_by_name: str = text(200, "")
+    expires_on: Day | None = None
+    detail: str = text(1000, "")
 
 
 class ConsentOut(Schema):
@@ -183,30 +187,30 @@ class OrganisationPage(Schema):
 
 
 class Filters(Schema):
-    q: str = ""
-    work_focus: str = ""
-    region: str = ""
-    risk_level: str = ""
-    visibility: str = ""
-    organisation: int | None = None
-    page: int = 1
+    q: str = text(200, "")
+    work_focus: Code = ""
+    region: str = text(100, "")
+    risk_level: Code = ""
+    visibility: Code = ""
+    organisation: RowId | None = None
+    page: PageNumber = 1
 
 
 class AffiliationIn(Schema):
-    defender_id: int
-    organisation_id: int
-    role: str = ""
-    started_on: datetime.date | None = None
-    ended_on: datetime.date | None = None
+    defender_id: RowId
+    organisation_id: RowId
+    role: str = text(200, "")
+    started_on: Day | None = None
+    ended_on: Day | None = None
 
 
 class EndIn(Schema):
-    ended_on: datetime.date
+    ended_on: Day
 
 
 class WithdrawIn(Schema):
-    reason: str
-    note: str = ""
+    reason: Code
+    note: str = text(2000, "")
 
 
 # -- scope
@@ -411,12 +415,14 @@ def create_defender(request: HttpRequest, payload: DefenderIn) -> Status[Defende
 
 
 @router.get("/defenders/{defender_id}", response=DefenderOut, summary="A defender's record")
-def defender(request: HttpRequest, defender_id: int) -> DefenderOut:
+def defender(request: HttpRequest, defender_id: RowId) -> DefenderOut:
     return _defender_out(_get(request, Defender, defender_id), _membership(request))
 
 
 @router.patch("/defenders/{defender_id}", response=DefenderOut, summary="Change a defender")
-def change_defender(request: HttpRequest, defender_id: int, payload: DefenderPatch) -> DefenderOut:
+def change_defender(
+    request: HttpRequest, defender_id: RowId, payload: DefenderPatch
+) -> DefenderOut:
     membership = _membership(request)
     found: Defender = _get(request, Defender, defender_id)
     _refuse_identity_tags(membership, payload.identity_tags)
@@ -455,13 +461,13 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="One")
-def organisation(request: HttpRequest, organisation_id: int) -> OrganisationOut:
+def organisation(request: HttpRequest, organisation_id: RowId) -> OrganisationOut:
     return _organisation_out(_get(request, Organisation, organisation_id), _membership(request))
 
 
 @router.patch("/organisations/{organisation_id}", response=OrganisationOut, summary="Change")
 def change_organisation(
-    request: HttpRequest, organisation_id: int, payload: OrganisationPatch
+    request: HttpRequest, organisation_id: RowId, payload: OrganisationPatch
 ) -> OrganisationOut:
     membership = _membership(request)
     found: Organisation = _get(request, Organisation, organisation_id)
@@ -479,7 +485,7 @@ def change_organisation(
     response=list[AffiliationOut],
     summary="A defender's organisations",
 )
-def affiliations(request: HttpRequest, defender_id: int) -> list[AffiliationOut]:
+def affiliations(request: HttpRequest, defender_id: RowId) -> list[AffiliationOut]:
     found: Defender = _get(request, Defender, defender_id)
     return [_affiliation(row) for row in found.affiliations.all()]
 
@@ -501,7 +507,7 @@ def add_affiliation(request: HttpRequest, payload: AffiliationIn) -> Status[Affi
 @router.post(
     "/affiliations/{affiliation_id}/end", response=AffiliationOut, summary="End an affiliation"
 )
-def end_affiliation(request: HttpRequest, affiliation_id: int, payload: EndIn) -> AffiliationOut:
+def end_affiliation(request: HttpRequest, affiliation_id: RowId, payload: EndIn) -> AffiliationOut:
     membership = _membership(request)
     row: Affiliation = _get(request, Affiliation, affiliation_id)
     services.end_affiliation(affiliation=row, actor=membership.user, ended_on=payload.ended_on)
@@ -522,7 +528,7 @@ def _record_consent(
 @router.get(
     "/defenders/{defender_id}/consents", response=list[ConsentOut], summary="A defender's consent"
 )
-def defender_consents(request: HttpRequest, defender_id: int) -> list[ConsentOut]:
+def defender_consents(request: HttpRequest, defender_id: RowId) -> list[ConsentOut]:
     return _consents(_get(request, Defender, defender_id))
 
 
@@ -530,7 +536,7 @@ def defender_consents(request: HttpRequest, defender_id: int) -> list[ConsentOut
     "/defenders/{defender_id}/consents", response={201: ConsentOut}, summary="Record consent"
 )
 def record_defender_consent(
-    request: HttpRequest, defender_id: int, payload: ConsentIn
+    request: HttpRequest, defender_id: RowId, payload: ConsentIn
 ) -> Status[ConsentOut]:
     return _record_consent(request, _get(request, Defender, defender_id), payload)
 
@@ -540,7 +546,7 @@ def record_defender_consent(
     response=list[ConsentOut],
     summary="An organisation's consent",
 )
-def organisation_consents(request: HttpRequest, organisation_id: int) -> list[ConsentOut]:
+def organisation_consents(request: HttpRequest, organisation_id: RowId) -> list[ConsentOut]:
     return _consents(_get(request, Organisation, organisation_id))
 
 
@@ -550,13 +556,13 @@ def organisation_consents(request: HttpRequest, organisation_id: int) -> list[Co
     summary="Record an organisation's consent",
 )
 def record_organisation_consent(
-    request: HttpRequest, organisation_id: int, payload: ConsentIn
+    request: HttpRequest, organisation_id: RowId, payload: ConsentIn
 ) -> Status[ConsentOut]:
     return _record_consent(request, _get(request, Organisation, organisation_id), payload)
 
 
 @router.post("/consents/{consent_id}/withdraw", response=ConsentOut, summary="Withdraw consent")
-def withdraw_consent(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> ConsentOut:
+def withdraw_consent(request: HttpRequest, consent_id: RowId, payload: WithdrawIn) -> ConsentOut:
     membership = _membership(request)
     row: ConsentRecord = _get(request, ConsentRecord, consent_id)
     row = services.withdraw_consent(
