@@ -4,7 +4,9 @@ A connection cut, a database server restarting or a full disk under SQLite surfa
 ``OperationalError`` or ``InterfaceError`` wherever it happens: in a view, in a middleware, in
 the session or the signed-in user loaded on the way. Django turns every uncaught exception
 into the 500 handler, which asks ``unavailable_response`` whether the exception in flight is
-one of these; if so the answer is 503 with ``Retry-After``: the workspace's own shell, the
+one of these; so does the 400 handler, because Django reports a session that could not be saved
+as a bad request (``SessionInterrupted``, raised from the database error). The answer is then
+503 with ``Retry-After``: the workspace's own shell, the
 portal's shell, or JSON under ``/api/``, each with the request id to quote.
 
 The invariant: this page never touches the database. It is rendered without the request's
@@ -43,9 +45,12 @@ def database_unavailable(error: BaseException | None) -> bool:
     return False
 
 
-def unavailable_response(request: HttpRequest) -> HttpResponse | None:
-    """The 503 for the exception being handled, or ``None`` when it is not the database's."""
-    if not database_unavailable(sys.exc_info()[1]):
+def unavailable_response(
+    request: HttpRequest, error: BaseException | None = None
+) -> HttpResponse | None:
+    """The 503 for ``error`` (else the exception being handled), or ``None`` when it is not
+    the database's."""
+    if not database_unavailable(error or sys.exc_info()[1]):
         return None
     request_id = str(getattr(request, "haven_request_id", ""))
     path = request.path_info

@@ -49,6 +49,11 @@ def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    # A session that could not be saved because the database was unreachable is not the
+    # person's bad request.
+    unavailable = unavailable_response(request, exception)
+    if unavailable is not None:
+        return unavailable
     return _error(request, 400, "core/errors/400.html")
 
 

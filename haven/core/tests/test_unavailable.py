@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.core.exceptions import SuspiciousOperation
 from django.db import InterfaceError, OperationalError, ProgrammingError
 from django.test import Client
 from django.urls import path
@@ -26,6 +29,22 @@ def _cut(request: Any) -> Any:
         raise InterfaceError("connection already closed") from None
 
 
+def _session_not_saved(request: Any) -> Any:
+    # Django's database sessions turn a failed save into UpdateError, then SessionInterrupted
+    # (a 400), with the database error as its context.
+    try:
+        try:
+            raise OperationalError("server closed the connection unexpectedly")
+        except OperationalError:
+            raise UpdateError from None
+    except UpdateError:
+        raise SessionInterrupted("The request's session was deleted") from None
+
+
+def _bad(request: Any) -> Any:
+    raise SuspiciousOperation("a malformed request")
+
+
 def _bug(request: Any) -> Any:
     raise ProgrammingError('relation "secret_table" does not exist')
 
@@ -36,9 +55,12 @@ urlpatterns = [
     path("cut", public(_cut)),
     path("ar/cut", public(_cut)),
     path("desk/bug", public(_bug)),
+    path("desk/session", public(_session_not_saved)),
+    path("desk/bad", public(_bad)),
     # The shell's links (the desk, the language form) resolve as in the real site.
     *haven_urls.urlpatterns,
 ]
+handler400 = "haven.core.views.bad_request"
 handler500 = "haven.core.views.server_error"
 
 pytestmark = pytest.mark.urls("haven.core.tests.test_unavailable")
@@ -91,3 +113,13 @@ def test_a_bug_in_a_query_stays_a_500(db: Any) -> None:
     response = _get("/desk/bug")
     assert response.status_code == 500
     assert "secret_table" not in response.content.decode()
+
+
+def test_a_session_the_database_could_not_save_is_a_503_not_a_bad_request(db: Any) -> None:
+    response = _get("/desk/session")
+    assert response.status_code == 503
+    assert "Haven cannot reach its database just now" in response.content.decode()
+
+
+def test_a_malformed_request_stays_a_400(db: Any) -> None:
+    assert _get("/desk/bad").status_code == 400
