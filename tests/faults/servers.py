@@ -149,7 +149,7 @@ class PrivateCluster:
             shutil.chown(self.folder, "postgres", "postgres")
         if not self.data.exists():
             initdb = [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres"]
-            self._checked([*initdb, "--auth=trust", "--no-instructions", "--locale=C"])
+            self._checked([*initdb, "--auth=trust", "--encoding=UTF8", "--locale=C"])
         self._pg_ctl("start")
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
