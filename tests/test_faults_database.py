@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.faults.instance import Instance
+from tests.faults.instance import NOTHING_LOST, Instance
 from tests.faults.portal import Outcome, People
 from tests.faults.proxy import FaultProxy
 from tests.faults.servers import HavenServer, PrivateCluster, haven_server, postgres_binaries
@@ -116,21 +116,13 @@ def _recovers(stack: Stack, workers_before: list[int]) -> None:
         assert people.note(f"after {n}") == Outcome.ACKNOWLEDGED, people.faults
         assert people.incident(f"after {n}") == Outcome.ACKNOWLEDGED, people.faults
     assert sorted(stack.server.workers()) == workers_before, "a worker had to be replaced"
-    assert stack.instance.lost(people.acknowledged) == {
-        "receipts": [],
-        "notes": [],
-        "incidents": [],
-    }
+    assert stack.instance.lost(people.acknowledged) == NOTHING_LOST
 
 
 def _assert_nothing_lost_and_no_fault(stack: Stack, people: People) -> None:
     assert people.faults == [], people.faults[:3]
     assert people.count(Outcome.NO_ANSWER) == 0, people.tally
-    assert stack.instance.lost(people.acknowledged) == {
-        "receipts": [],
-        "notes": [],
-        "incidents": [],
-    }
+    assert stack.instance.lost(people.acknowledged) == NOTHING_LOST
 
 
 def test_connections_cut_during_writes_refuse_clearly_and_lose_nothing(stack: Stack) -> None:

@@ -2,12 +2,17 @@
 
 The key store is a database of its own so that it can be backed up apart from the data:
 shredding a subject deletes its data key there, and an older copy of the data, restored
-later, finds no key for it.
+later, finds no key for it. A write to both takes the data's transaction first
+(``data_and_keys``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from django.db import transaction
 
 KEYSTORE = "keys"
 _KEY_MODELS = frozenset({"crypto.datakey", "crypto.submissionkey"})
@@ -17,6 +22,22 @@ def _is_key_model(model_or_row: Any) -> bool:
     # Works for classes and instances alike, lazy ones (request.user) included.
     meta = getattr(model_or_row, "_meta", None)
     return meta is not None and meta.label_lower in _KEY_MODELS
+
+
+@contextmanager
+def data_and_keys() -> Iterator[None]:
+    """A transaction on the data with one on the key store inside it: the one order in which
+    every writer takes the two databases.
+
+    Under SQLite each database has one write lock, taken when a transaction starts
+    (``transaction_mode`` IMMEDIATE). Two writers taking them in opposite orders would each
+    wait for the other until one gave up with "database is locked"; services that create a
+    data key inside a data transaction (``new_data_key``) take them in this order, so all must.
+    The key store's transaction, the inner one, commits first: a crash between the two commits
+    leaves at worst an unused key, never data without its key.
+    """
+    with transaction.atomic(), transaction.atomic(using=KEYSTORE):
+        yield
 
 
 class KeyStoreRouter:

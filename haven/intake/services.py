@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import router, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +31,7 @@ from haven.audit.services import record, record_read
 from haven.core.choices import Urgency
 from haven.core.models import Mission
 from haven.core.vocab.assistance import ASSISTANCE
-from haven.crypto.models import IntakeKey, SubmissionKey
+from haven.crypto.models import IntakeKey
 from haven.crypto.receipts import (
     ReceiptKeys,
     derive,
@@ -39,6 +39,7 @@ from haven.crypto.receipts import (
     open_with_receipt,
     seal_to_receipt,
 )
+from haven.crypto.router import data_and_keys
 from haven.crypto.sealing import open_sealed_with, seal
 from haven.crypto.streams import FileSealer, iter_decrypted_with
 from haven.crypto.submission_keys import (
@@ -123,10 +124,10 @@ def submit(
     passphrase = new_passphrase()
     receipt = derive(passphrase, mission_id=mission.pk)
     written: list[Path] = []
-    keys = router.db_for_write(SubmissionKey)
     try:
-        # The request's key (key store) and its rows (data) commit together or not at all.
-        with transaction.atomic(using=keys), transaction.atomic():
+        # The request's key (key store) commits just before its rows (data): a failure between
+        # the two leaves an unused key, never a request without its key.
+        with data_and_keys():
             submission = _submit(
                 mission=mission,
                 answers=answers,
@@ -498,8 +499,7 @@ def discard(*, submission: Submission, actor: User | None) -> None:
         for attachment in submission.attachments.all()
         for original in (False, True)
     ]
-    keys = router.db_for_write(SubmissionKey)
-    with transaction.atomic(using=keys), transaction.atomic():
+    with data_and_keys():
         record(
             action="intake.discarded",
             actor=actor,

@@ -21,14 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
 from haven.audit.services import record
 from haven.core.models import Mission
 from haven.crypto.blindindex import blind_index
-from haven.crypto.models import DataKey
+from haven.crypto.router import data_and_keys
 from haven.registry import services
 from haven.registry.models import ContactChannel, Defender, Organisation
 from haven.registry.services import ChannelInput
@@ -384,10 +383,9 @@ def import_file(
     create = (
         services.create_defender if report.kind == "defenders" else services.create_organisation
     )
-    keys = router.db_for_write(DataKey)
-    # The key store is another database: its transaction wraps the data's, so a failure
-    # anywhere leaves neither rows nor their keys behind.
-    with transaction.atomic(using=keys), transaction.atomic():
+    # The key store is another database: a failure inside leaves neither rows nor keys, and
+    # one between the two commits (keys first) leaves unused keys, never rows without a key.
+    with data_and_keys():
         for row in report.rows:
             create(
                 mission=mission,

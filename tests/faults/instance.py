@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 8
 # The smallest Argon2id cost libsodium allows, as the test suite uses: the code path is the
 # same, and the faults, not the hashing, are what is measured.
+NOTHING_LOST: dict[str, list[str]] = {"receipts": [], "notes": [], "incidents": [], "cases": []}
 QUICK_RECEIPTS = {"HAVEN_RECEIPT_KDF_OPSLIMIT": "1", "HAVEN_RECEIPT_KDF_MEMLIMIT": "8192"}
 
 
@@ -119,6 +120,7 @@ def _setup() -> dict[str, Any]:
     return {
         "mission": mission.slug,
         "case_id": case.pk,
+        "defender_id": defender.pk,
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "sessions": sessions,
         "token": token,
@@ -129,21 +131,23 @@ def _verify(given: dict[str, Any]) -> dict[str, list[str]]:
     import django
 
     django.setup()
-    from haven.cases.models import Incident, Note
+    from haven.cases.models import Case, Incident, Note
     from haven.core.models import Mission
     from haven.crypto.cache import key_scope
     from haven.intake.services import open_receipt
 
     mission = Mission.objects.get(slug="faultland")
-    lost: dict[str, list[str]] = {"receipts": [], "notes": [], "incidents": []}
+    lost: dict[str, list[str]] = {"receipts": [], "notes": [], "incidents": [], "cases": []}
     for receipt in given.get("receipts", []):
         if open_receipt(mission=mission, passphrase=receipt) is None:
             lost["receipts"].append(receipt)
     with key_scope():
         notes = {note.text for note in Note.objects.filter(case_id=given["case_id"])}
         incidents = {each.description for each in Incident.objects.filter(case_id=given["case_id"])}
+        cases = {case.title for case in Case.objects.filter(mission=mission)}
     lost["notes"] = [text for text in given.get("notes", []) if text not in notes]
     lost["incidents"] = [text for text in given.get("incidents", []) if text not in incidents]
+    lost["cases"] = [title for title in given.get("cases", []) if title not in cases]
     return lost
 
 

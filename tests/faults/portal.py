@@ -82,7 +82,12 @@ class People:
         self.seeded = seeded
         self.timeout = timeout
         self._requests = requests
-        self.acknowledged: dict[str, list[str]] = {"receipts": [], "notes": [], "incidents": []}
+        self.acknowledged: dict[str, list[str]] = {
+            "receipts": [],
+            "notes": [],
+            "incidents": [],
+            "cases": [],
+        }
         self.tally: dict[str, int] = {}
         self.faults: list[str] = []
 
@@ -181,6 +186,28 @@ class People:
             return self._count("api", Outcome.NO_ANSWER)
         if sent.status_code == 201:
             self.acknowledged["incidents"].append(text)
+            return self._count("api", Outcome.ACKNOWLEDGED)
+        if sent.status_code == 503 and sent.headers.get("Content-Type") == "application/json":
+            return self._count("api", Outcome.REFUSED)
+        return self._count("api", Outcome.FAULT, f"{sent.status_code} {sent.text}")
+
+    def open_case(self, title: str) -> str:
+        """A script opens a new case (a new data key and the case's rows) through the API."""
+        try:
+            sent = self._requests.post(
+                f"{self.url}/api/v1/cases",
+                json={
+                    "title": title,
+                    "urgency": "medium",
+                    "defender_id": self.seeded["defender_id"],
+                },
+                headers={"Authorization": f"Bearer {self.seeded['token']}"},
+                timeout=self.timeout,
+            )
+        except self._requests.RequestException:
+            return self._count("api", Outcome.NO_ANSWER)
+        if sent.status_code == 201:
+            self.acknowledged["cases"].append(title)
             return self._count("api", Outcome.ACKNOWLEDGED)
         if sent.status_code == 503 and sent.headers.get("Content-Type") == "application/json":
             return self._count("api", Outcome.REFUSED)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connections, models, router, transaction
+from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from haven.core.models import Mission
 from haven.crypto.datakeys import new_data_key
 from haven.crypto.digests import random_token, token_digest
 from haven.crypto.models import DataKey
+from haven.crypto.router import data_and_keys
 from haven.crypto.sealing import create_intake_key, seal
 from haven.crypto.submission_keys import new_submission_key
 from haven.intake.models import Attachment, Message, Submission
@@ -122,9 +123,8 @@ def restore(archive: zipfile.ZipFile, *, progress: Any = None) -> Restored:
     manifest = check_manifest(archive)
     refuse_unless_empty()
     state = _State(archive)
-    keys = router.db_for_write(DataKey)
     try:
-        with transaction.atomic(using=keys), transaction.atomic():
+        with data_and_keys():
             for part in PARTS:
                 for data in json.loads(archive.read(part.path)):
                     _restore_row(part, data, state)
