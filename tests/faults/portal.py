@@ -169,45 +169,34 @@ class People:
 
     def incident(self, text: str) -> str:
         """A script logs an incident on the case through the API."""
-        try:
-            sent = self._requests.post(
-                f"{self.url}/api/v1/cases/{self.seeded['case_id']}/incidents",
-                json={
-                    "incident_type": "intimidation",
-                    "occurred_on": "2026-12-01",
-                    "description": text,
-                    "perpetrator_type": "unknown",
-                    "source_type": "victim",
-                },
-                headers={"Authorization": f"Bearer {self.seeded['token']}"},
-                timeout=self.timeout,
-            )
-        except self._requests.RequestException:
-            return self._count("api", Outcome.NO_ANSWER)
-        if sent.status_code == 201:
-            self.acknowledged["incidents"].append(text)
-            return self._count("api", Outcome.ACKNOWLEDGED)
-        if sent.status_code == 503 and sent.headers.get("Content-Type") == "application/json":
-            return self._count("api", Outcome.REFUSED)
-        return self._count("api", Outcome.FAULT, f"{sent.status_code} {sent.text}")
+        body = {
+            "incident_type": "intimidation",
+            "occurred_on": "2026-12-01",
+            "description": text,
+            "perpetrator_type": "unknown",
+            "source_type": "victim",
+        }
+        return self._api_write(
+            f"/cases/{self.seeded['case_id']}/incidents", body, "incidents", text
+        )
 
     def open_case(self, title: str) -> str:
         """A script opens a new case (a new data key and the case's rows) through the API."""
+        body = {"title": title, "urgency": "medium", "defender_id": self.seeded["defender_id"]}
+        return self._api_write("/cases", body, "cases", title)
+
+    def _api_write(self, path: str, body: dict[str, object], kept_as: str, value: str) -> str:
         try:
             sent = self._requests.post(
-                f"{self.url}/api/v1/cases",
-                json={
-                    "title": title,
-                    "urgency": "medium",
-                    "defender_id": self.seeded["defender_id"],
-                },
+                f"{self.url}/api/v1{path}",
+                json=body,
                 headers={"Authorization": f"Bearer {self.seeded['token']}"},
                 timeout=self.timeout,
             )
         except self._requests.RequestException:
             return self._count("api", Outcome.NO_ANSWER)
         if sent.status_code == 201:
-            self.acknowledged["cases"].append(title)
+            self.acknowledged[kept_as].append(value)
             return self._count("api", Outcome.ACKNOWLEDGED)
         if sent.status_code == 503 and sent.headers.get("Content-Type") == "application/json":
             return self._count("api", Outcome.REFUSED)
