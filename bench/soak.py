@@ -37,13 +37,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import postgres_databases  # noqa: E402
 
 from tests.faults.instance import NOTHING_LOST, Instance  # noqa: E402
 from tests.faults.portal import Outcome, People  # noqa: E402
@@ -54,26 +56,6 @@ FAULTS = 1000
 PEOPLE = 4
 WORKERS = 3
 MAX_SECONDS = 1800  # the soak stops here even short of its faults, and says so
-
-
-@contextlib.contextmanager
-def soak_databases(server_url: str) -> Iterator[tuple[str, str]]:
-    """``haven_soak_<pid>`` and its key store twin on the server, dropped at the end."""
-    import psycopg
-
-    parts = urlsplit(server_url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    names = [f"haven_soak_{os.getpid()}", f"haven_soak_{os.getpid()}_keys"]
-    with psycopg.connect(admin, autocommit=True) as connection:
-        for name in names:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield tuple(urlunsplit(parts._replace(path=f"/{name}")) for name in names)  # type: ignore[misc]
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            for name in names:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Injector:
@@ -119,7 +101,7 @@ class Injector:
         workers = self.server.workers()
         if not workers:
             return
-        victim = workers[next(self.turn) % len(workers)]
+        victim = workers[self.total % len(workers)]
         try:
             os.kill(victim, signal.SIGSTOP)
             time.sleep(seconds)
@@ -139,7 +121,7 @@ def soak(*, faults: int = FAULTS, database_url: str = "") -> dict[str, Any]:
             proxy = None
             instance = Instance(folder)
             if database_url:
-                data, keys = stack.enter_context(soak_databases(database_url))
+                data, keys = stack.enter_context(postgres_databases(database_url, "haven_soak"))
                 parts = urlsplit(data)
                 proxy = FaultProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
                 stack.callback(proxy.close)
@@ -172,16 +154,10 @@ def _run(
     stop = threading.Event()
 
     def person(number: int) -> None:
-        kinds = [
-            lambda n: people.submit(f"soak request {n}", attachment=20_000),
-            lambda n: people.note(f"soak note {n}", number),
-            lambda n: people.incident(f"soak incident {n}"),
-            lambda n: people.open_case(f"soak case {n}"),
-        ]
         for turn in itertools.count(number):
             if stop.is_set():
                 return
-            kinds[turn % len(kinds)](next(numbers))
+            people.any_write(turn, next(numbers), number)
 
     threads = [threading.Thread(target=person, args=(n,), daemon=True) for n in range(PEOPLE)]
     started = time.monotonic()

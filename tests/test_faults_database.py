@@ -85,15 +85,10 @@ def _load(people: People, seconds: float, fault: Callable[[], None]) -> None:
     stop = threading.Event()
 
     def person(number: int) -> None:
-        kinds = [
-            lambda n: people.submit(f"request {n}", attachment=20_000),
-            lambda n: people.note(f"note {n}", number),
-            lambda n: people.incident(f"incident {n}"),
-        ]
-        turn = number
-        while not stop.is_set():
-            kinds[turn % len(kinds)](next(_numbers))
-            turn += 1
+        for turn in itertools.count(number):
+            if stop.is_set():
+                return
+            people.any_write(turn, next(_numbers), number)
 
     threads = [threading.Thread(target=person, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:

@@ -202,5 +202,17 @@ class People:
             return self._count("api", Outcome.REFUSED)
         return self._count("api", Outcome.FAULT, f"{sent.status_code} {sent.text}")
 
+    def any_write(self, turn: int, number: int, session_number: int = 0) -> str:
+        """The ``turn``-th of the four writes in rotation, its texts marked with ``number``:
+        a request with a 20 KB file, a note, an incident, a new case."""
+        kind = turn % 4
+        if kind == 0:
+            return self.submit(f"request {number}", attachment=20_000)
+        if kind == 1:
+            return self.note(f"note {number}", session_number)
+        if kind == 2:
+            return self.incident(f"incident {number}")
+        return self.open_case(f"case {number}")
+
     def count(self, outcome: str) -> int:
         return sum(n for key, n in self.tally.items() if key.endswith(f": {outcome}"))
