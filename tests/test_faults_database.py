@@ -155,7 +155,7 @@ def test_a_stalled_or_slow_connection_only_makes_writes_slower(stack: Stack) -> 
     finally:
         stack.proxy.slow(0)
     _assert_nothing_lost_and_no_fault(stack, people)
-    assert people.count(Outcome.REFUSED) == 0, people.tally
+    assert people.count(Outcome.REFUSED) == 0, (people.tally, stack.server.log.read_text()[-6000:])
     assert people.count(Outcome.ACKNOWLEDGED) >= CLIENTS, people.tally
     _recovers(stack, workers)
 
