@@ -106,7 +106,10 @@ class FaultProxy:
                 ).start()
 
     def _pump(
-        self, source: socket.socket, target: socket.socket, pair: tuple[socket.socket, ...]
+        self,
+        source: socket.socket,
+        target: socket.socket,
+        pair: tuple[socket.socket, socket.socket],
     ) -> None:
         try:
             while True:
@@ -121,7 +124,7 @@ class FaultProxy:
             pass
         finally:
             with self._lock:
-                self._pairs.discard(pair)  # type: ignore[arg-type]
+                self._pairs.discard(pair)
             for end in pair:
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)

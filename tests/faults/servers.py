@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until(check: object, *, seconds: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], *, seconds: float, what: str) -> None:
     """Poll ``check()`` until it is true; fail saying ``what`` after ``seconds``."""
     deadline = time.monotonic() + seconds
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} within {seconds:.0f} s")
         time.sleep(0.1)
