@@ -86,13 +86,15 @@ deploy-check: install-dev
 ## make bench: the benchmarks of BENCHMARKS.md, on SQLite, then on PostgreSQL when it answers
 BENCH_DATA ?= quick
 BENCH_ARGS ?=
+# The fault soak (bench/soak.py): this many injected faults per database; 0 skips it.
+BENCH_SOAK_FAULTS ?= 1000
 bench: install-dev
 	@echo "== benchmarks on SQLite, data: $(BENCH_DATA)"
-	$(PY) bench/run.py --data $(BENCH_DATA) $(BENCH_ARGS)
+	$(PY) bench/run.py --data $(BENCH_DATA) --soak-faults $(BENCH_SOAK_FAULTS) $(BENCH_ARGS)
 	@url=$$($(PY) -m tests.postgres_url); status=$$?; \
 	if [ $$status -eq 0 ]; then \
 		echo "== benchmarks on PostgreSQL (throwaway databases on that server), data: $(BENCH_DATA)"; \
-		$(PY) bench/run.py --data $(BENCH_DATA) --database-url "$$url" $(BENCH_ARGS); \
+		$(PY) bench/run.py --data $(BENCH_DATA) --database-url "$$url" --soak-faults $(BENCH_SOAK_FAULTS) $(BENCH_ARGS); \
 	else \
 		echo "== PostgreSQL is not reachable: benchmarks on SQLite only (set HAVEN_TEST_POSTGRES to a URL)"; \
 	fi

@@ -67,14 +67,14 @@ def existing_instance(var_dir: Path) -> Path:
 
 
 @contextmanager
-def postgres_databases(server_url: str) -> Iterator[tuple[str, str]]:
-    """Create ``haven_bench_<pid>`` and its ``_keys`` twin on the server ``server_url`` names
+def postgres_databases(server_url: str, prefix: str = "haven_bench") -> Iterator[tuple[str, str]]:
+    """Create ``<prefix>_<pid>`` and its ``_keys`` twin on the server ``server_url`` names
     (through its ``postgres`` database), yield their URLs, and drop both afterwards."""
     import psycopg
 
     parts = urlsplit(server_url)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
-    name = f"haven_bench_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     names = [name, f"{name}_keys"]
     with psycopg.connect(admin_url, autocommit=True) as admin:
         for each in names:

@@ -736,6 +736,20 @@ def flood(bench: Bench) -> list[dict[str, Any]]:
     return rows
 
 
+# -- faults: bench/soak.py, on an instance of its own (make bench asks for it)
+
+
+@scenario("faults")
+def fault_soak(bench: Bench) -> list[dict[str, Any]]:
+    if not bench.options.soak_faults:
+        return []
+    import soak
+
+    result = soak.soak(faults=bench.options.soak_faults, database_url=bench.options.database_url)
+    goal = f"≥ {bench.options.soak_faults:,} faults, 0 acknowledged-but-lost, 0 unclear answers"
+    return [{"scenario": "fault soak", **result, "measured": soak.summary(result), "goal": goal}]
+
+
 # -- destructive, last
 
 
@@ -782,6 +796,8 @@ def machine() -> dict[str, Any]:
 
 
 def measure_text(row: dict[str, Any]) -> str:
+    if "measured" in row:
+        return str(row["measured"])
     if "p95_ms" in row and "queries" in row:
         return (
             f"p50 {row['p50_ms']:.1f} / p95 {row['p95_ms']:.1f} / p99 {row['p99_ms']:.1f} ms,"
@@ -937,6 +953,9 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--only", default="", help="run only these scenario groups (comma-separated: flood,load)"
+    )
+    parser.add_argument(
+        "--soak-faults", type=int, default=0, help="run bench/soak.py with this many faults"
     )
     return parser
 

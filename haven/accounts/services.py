@@ -109,7 +109,8 @@ def _refuse_losing_last_admin(membership: Membership) -> None:
     """Call inside a transaction: locks the mission so two admins cannot remove each other."""
     if membership.role != Role.ADMIN:
         return
-    Mission.objects.select_for_update().filter(pk=membership.mission_id).first()
+    # NO KEY UPDATE, as cases._next_number: rows pointing at the mission are not blocked.
+    Mission.objects.select_for_update(no_key=True).filter(pk=membership.mission_id).first()
     others = Membership.objects.filter(mission=membership.mission, role=Role.ADMIN).exclude(
         pk=membership.pk
     )

@@ -249,7 +249,10 @@ def _advance(case: Case, to: str, *, only_from: Iterable[str], actor: User | Non
 
 
 def _next_number(mission: Mission) -> int:
-    Mission.objects.select_for_update().filter(pk=mission.pk).first()
+    # NO KEY UPDATE: a mutex among case openers that leaves alone the key-share locks every
+    # row pointing at the mission takes (an audit event, inside the audit chain's lock); a
+    # full FOR UPDATE deadlocked with them on PostgreSQL.
+    Mission.objects.select_for_update(no_key=True).filter(pk=mission.pk).first()
     highest = Case.objects.filter(mission=mission).aggregate(top=Max("number"))["top"]
     return (highest or 0) + 1
 

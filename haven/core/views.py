@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from haven.core import selectors
 from haven.core.access import public, requires_role
 from haven.core.desk import panels_for
+from haven.core.unavailable import unavailable_response
 
 
 @public
@@ -48,6 +49,11 @@ def _error(request: HttpRequest, status: int, template: str) -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    # A session that could not be saved because the database was unreachable is not the
+    # person's bad request.
+    unavailable = unavailable_response(request, exception)
+    if unavailable is not None:
+        return unavailable
     return _error(request, 400, "core/errors/400.html")
 
 
@@ -60,7 +66,11 @@ def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page, or a 503 when the exception in flight says the database is unreachable."""
     try:
+        unavailable = unavailable_response(request)
+        if unavailable is not None:
+            return unavailable
         return _error(request, 500, "core/errors/500.html")
     except Exception:
         # The shell itself may be what failed; answer plainly rather than not at all.

@@ -2,7 +2,8 @@
 
 The key store is a database of its own so that it can be backed up apart from the data:
 shredding a subject deletes its data key there, and an older copy of the data, restored
-later, finds no key for it.
+later, finds no key for it. A write to both goes through ``haven.crypto.commits.keys_first``,
+which takes the data's transaction first and commits the key store's first.
 """
 
 from __future__ import annotations

@@ -194,19 +194,26 @@ def _start_of_day() -> float:
 def store_attachment_file(
     attachment: Attachment, pieces: Iterable[bytes], public_key: bytes, *, original: bool = False
 ) -> None:
-    """Seal ``pieces`` into the attachment's file: 0600, synced, its times set to the day."""
+    """Seal ``pieces`` into the attachment's file: 0600, synced, its times set to the day.
+
+    A file that cannot be written whole (a full disk, a refused piece) is removed before the
+    error goes on: the caller only knows of files this function returned from."""
     path = attachment_path(attachment, original=original)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        sealer = FileSealer(
-            handle, public_key=public_key, context=attachment_file_context(attachment, original)
-        )
-        for piece in pieces:
-            sealer.write(piece)
-        sealer.close()
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            sealer = FileSealer(
+                handle, public_key=public_key, context=attachment_file_context(attachment, original)
+            )
+            for piece in pieces:
+                sealer.write(piece)
+            sealer.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     day = _start_of_day()
     os.utime(path, (day, day))
 
