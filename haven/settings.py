@@ -358,8 +358,10 @@ HAVEN_RECEIPT_KDF_MEMLIMIT = int(ENV.get("HAVEN_RECEIPT_KDF_MEMLIMIT", str(64 * 
 HAVEN_ATTACHMENTS_MAX = int(ENV.get("HAVEN_ATTACHMENTS_MAX", "10"))
 # Every portal form carries a signed, single-use token; a post is taken only between these
 # ages of its token (seconds): quicker is a robot, older is a page left open too long. Either
-# way the form is shown again with what was typed (docs/portal-limits.md).
-HAVEN_PORTAL_FORM_MIN_SECONDS = int(ENV.get("HAVEN_PORTAL_FORM_MIN_SECONDS", "1"))
+# way the form is shown again with what was typed. The minimum is off by default: a password
+# manager fills and sends a receipt at once, and the budgets already stop quick robots before
+# any expensive work (docs/portal-limits.md).
+HAVEN_PORTAL_FORM_MIN_SECONDS = float(ENV.get("HAVEN_PORTAL_FORM_MIN_SECONDS", "0"))
 HAVEN_PORTAL_FORM_MAX_SECONDS = int(ENV.get("HAVEN_PORTAL_FORM_MAX_SECONDS", str(6 * 3600)))
 # A registry import refuses files with more data lines than this.
 HAVEN_IMPORT_MAX_ROWS = int(ENV.get("HAVEN_IMPORT_MAX_ROWS", "50000"))

@@ -19,6 +19,3 @@ for _alias, _database in DATABASES.items():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
         _test_db = Path(tempfile.gettempdir()) / f"haven-test-{os.getpid()}-{_alias}.sqlite3"
         _database["TEST"] = {"NAME": str(_test_db)}
-
-# Tests post portal forms at once; the tests of the form token's ages set their own.
-HAVEN_PORTAL_FORM_MIN_SECONDS = 0
