@@ -616,6 +616,10 @@ def run_locust(
         "requests": int(row["Request Count"]),
         "errors": int(failures["Failure Count"]),
         "requests_per_second": round(int(row["Request Count"]) / seconds, 2),
+        # Every request of the run, the other users' included (the flood's, for one).
+        "all_requests_per_second": round(
+            int(rows.get("Aggregated", empty)["Request Count"]) / seconds, 2
+        ),
         "p50_ms": float(row["50%"]) if row["50%"] != "N/A" else None,
         "p95_ms": float(row["95%"]) if row["95%"] != "N/A" else None,
         "seconds": seconds,

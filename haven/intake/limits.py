@@ -62,6 +62,10 @@ def _take(mission: Mission, budget: str) -> None:
     window, wait = _WINDOWS[budget]()
     limit = _limit(mission, budget)
     rows = PortalUsage.objects.filter(mission=mission, budget=budget, window=window)
+    # A spent budget is told by a read: a flood beyond it never queues for SQLite's one write
+    # lock, which the people's own requests need.
+    if rows.filter(count__gte=limit).exists():
+        raise Limited(wait)
     with transaction.atomic():
         if rows.filter(count__lt=limit).update(count=F("count") + 1):
             return
