@@ -198,7 +198,8 @@ class People:
         if sent.status_code == 201:
             self.acknowledged[kept_as].append(value)
             return self._count("api", Outcome.ACKNOWLEDGED)
-        if sent.status_code == 503 and sent.headers.get("Content-Type") == "application/json":
+        content_type = sent.headers.get("Content-Type", "").split(";")[0].strip()
+        if sent.status_code == 503 and content_type == "application/json":
             return self._count("api", Outcome.REFUSED)
         return self._count("api", Outcome.FAULT, f"{sent.status_code} {sent.text}")
 
