@@ -127,16 +127,14 @@ def request_form(request: HttpRequest) -> HttpResponse:
         return render(request, template, {**context, "form": form})
     try:
         if form.cleaned_data.get("website"):
-            # A robot filled the hidden field: answer as if sent, store nothing.
-            tokens.spend(nonce)
+            # A robot filled the hidden field: answer as if sent, store nothing (not even its
+            # spent token: a robot could otherwise grow that table at the speed it fetches).
             return render(request, "intake/portal/sent_without_receipt.html", context)
         limits.reserve_submission(mission)
     except limits.Limited as limited:
         return _again(
             request, template, context, form, _busy(limited.wait), status=429, wait=limited.wait
         )
-    except tokens.TokenRefused as refused:
-        return _refused(request, template, context, form, refused)
     except DatabaseError:
         return _not_sent(request, mission, form)
     return _submit(request, mission, form, nonce)
