@@ -50,21 +50,22 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-# Stands for the token in a blank form rendered once and kept (``blank_form_html``).
-_TOKEN_PLACEHOLDER = "haven-form-token-placeholder"
+# Where a new token goes in a blank form rendered once and kept (``blank_form_html``): each
+# view replaces this mark with a token of its own.
+_TOKEN_MARK = "haven-form-token-mark"
 
 
 class FormTokenInput(forms.HiddenInput):
     """A hidden field that renders a new token each time: a form shown again never carries
     the token already spent or refused."""
 
-    def __init__(self, form: str, *, placeholder: bool = False) -> None:
+    def __init__(self, form: str, *, kept: bool = False) -> None:
         super().__init__()
         self.form = form
-        self.placeholder = placeholder
+        self.kept = kept  # rendered once for ``blank_form_html``: the mark, not a token
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
-        token = _TOKEN_PLACEHOLDER if self.placeholder else tokens.issue(self.form)
+        token = _TOKEN_MARK if self.kept else tokens.issue(self.form)
         return super().get_context(name, token, attrs)
 
 
@@ -75,11 +76,9 @@ class PortalForm(forms.Form):
     token_form = ""
     form_token = forms.CharField(required=False, max_length=200)
 
-    def __init__(self, *args: Any, token_placeholder: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kept: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["form_token"].widget = FormTokenInput(
-            self.token_form, placeholder=token_placeholder
-        )
+        self.fields["form_token"].widget = FormTokenInput(self.token_form, kept=kept)
 
     def posted_token(self) -> str:
         """The token as posted (before validation; it is checked on its own)."""
@@ -248,7 +247,7 @@ class OriginalForm(forms.Form):
 
 @functools.lru_cache(maxsize=32)
 def _blank_html(form_class: type[PortalForm], language: str) -> str:
-    return render_to_string("core/includes/form.html", {"form": form_class(token_placeholder=True)})
+    return render_to_string("core/includes/form.html", {"form": form_class(kept=True)})
 
 
 def blank_form_html(form_class: type[PortalForm]) -> SafeString:
@@ -259,4 +258,4 @@ def blank_form_html(form_class: type[PortalForm]) -> SafeString:
     cost the server more than the requests of the people it is for.
     """
     html = _blank_html(form_class, get_language() or settings.LANGUAGE_CODE)
-    return mark_safe(html.replace(_TOKEN_PLACEHOLDER, tokens.issue(form_class.token_form)))  # noqa: S308
+    return mark_safe(html.replace(_TOKEN_MARK, tokens.issue(form_class.token_form)))  # noqa: S308
